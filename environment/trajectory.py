@@ -1,0 +1,90 @@
+"""The top-down phase's records: messages of a conversation, its checks, and the trajectory."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from composition.models import FunctionSpec
+
+
+class Termination(str, Enum):
+    """Why a conversation ended."""
+
+    FINAL_ANSWER = "final_answer"
+    MAX_TURNS = "max_turns"
+    FORMAT_ERRORS = "too_many_format_errors"
+    AGENT_ERROR = "agent_error"
+    TIMEOUT = "timeout"
+
+
+class ToolCall(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str
+    name: str
+    results: Any = None
+    error: str | None = None
+
+
+class Message(BaseModel):
+    """One turn. A tool turn answers every call of the assistant turn before it, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant", "tool"]
+    content: str = ""
+    thought: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    tool_results: list[ToolResult] = Field(default_factory=list)
+    final: bool = Field(default=False, description="True on the assistant's final answer.")
+
+
+class CheckResult(BaseModel):
+    """Outcome of one verification check; ``reason`` is a stable code when it fails."""
+
+    name: str
+    passed: bool
+    reason: str | None = None
+    detail: str = ""
+
+
+class Usage(BaseModel):
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Trajectory(BaseModel):
+    """A finished conversation with everything needed to verify and export it."""
+
+    id: str
+    task_id: str
+    strategy: str = ""
+    functions: list[FunctionSpec] = Field(default_factory=list)
+    parallel_calls: bool = True
+    messages: list[Message] = Field(default_factory=list)
+    termination: Termination
+    termination_detail: str = ""
+    checks: list[CheckResult] = Field(default_factory=list)
+    kept: bool = False
+    reject_reason: str | None = None
+    usage: dict[str, Usage] = Field(default_factory=dict, description="Per model name.")
+
+    @property
+    def calls(self) -> list[ToolCall]:
+        return [call for message in self.messages for call in message.tool_calls]
+
+    @property
+    def results(self) -> list[ToolResult]:
+        return [result for message in self.messages for result in message.tool_results]
