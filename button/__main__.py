@@ -1,0 +1,3 @@
+from button.cli import main
+
+main()

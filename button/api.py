@@ -1,0 +1,30 @@
+"""Run the pipeline from Python (notebooks, scripts, tests) with the same config as the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_module
+from omegaconf import DictConfig
+
+from button.app import generate, quiet_libraries
+
+
+def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
+    """The config `button` would run with these command-line overrides."""
+    with initialize_config_module(config_module="conf", version_base=None):
+        return compose(config_name="config", overrides=list(overrides))
+
+
+async def run_pipeline_async(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Await this where an event loop already runs (Jupyter); returns the stats.json content."""
+    quiet_libraries()
+    return await generate(compose_config(overrides), Path(run_dir))
+
+
+def run_pipeline(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Run into ``run_dir`` (resuming what is there) and return the stats.json content."""
+    return asyncio.run(run_pipeline_async(run_dir, overrides))

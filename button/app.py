@@ -1,0 +1,166 @@
+"""The Hydra application: builds each plug-in from config and runs the two phases.
+
+Bottom-up, a TaskSource yields compositional tasks; top-down, the ConversationRunner has the
+environment controller play each one out and the verifier judge it; the kept trajectories
+are then exported. Everything here is wiring: behaviour lives in the packages below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from agents.context import RoleFactory
+from composition.errors import ButtonError, ConfigurationError
+from composition.jsonl import read_records
+from composition.stats import PipelineStats
+from environment.controller import EnvironmentController
+from environment.export import ExportSet
+from environment.run_files import RunFiles
+from environment.runner import ConversationRunner
+from environment.summary import build_stats
+from environment.trajectory import Trajectory
+from environment.verification import Verifier, default_checks
+from button.settings import Settings, validate_settings
+
+log = logging.getLogger("button")
+
+NOISY_LOGGERS = ("httpx", "openai", "autogen_core", "autogen_core.events", "autogen_agentchat")
+
+
+def _model_clients(cfg: DictConfig, settings: Settings) -> Any:
+    if settings.model.provider == "offline":
+        return None
+    from agents.model_clients import ModelClients
+
+    return ModelClients(OmegaConf.to_container(cfg.model, resolve=True))
+
+
+def role_factory(role: str, cfg: DictConfig, model_clients: Any) -> RoleFactory:
+    """A factory for one role; a ``model`` key in its config asks for a model client."""
+    options = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(options, dict)
+    model_overrides = options.pop("model", None)
+    factory = instantiate(options, _partial_=True)
+    if model_overrides is None:
+        return factory
+    if model_clients is None:
+        raise ConfigurationError(
+            f"agents/{role}={options['_target_']} needs a language model, but model=offline; "
+            "choose a model preset such as model=openai, or an offline role"
+        )
+    return functools.partial(factory, model_client=model_clients.get(model_overrides))
+
+
+def build_verifier(cfg: DictConfig, settings: Settings, model_clients: Any) -> Verifier:
+    checks = default_checks(settings.environment.max_turns)
+    judge = cfg.environment.get("judge")
+    if judge is not None and judge.get("enabled", False):
+        checks.append(role_factory("judge", judge.check, model_clients)())
+    return Verifier(checks)
+
+
+def export_kept(files: RunFiles, formats: list[str]) -> None:
+    """Rebuild the exports from trajectories.jsonl, replacing the old ones in one step."""
+    staging = files.root / "export.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    with ExportSet(staging, formats) as exports:
+        for record in read_records(files.trajectories):
+            if record.get("kept"):
+                exports.write(Trajectory.model_validate(record))
+    shutil.rmtree(files.export_dir, ignore_errors=True)
+    staging.rename(files.export_dir)
+
+
+async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Run the whole pipeline into ``run_dir`` and return what stats.json holds."""
+    settings = validate_settings(OmegaConf.to_container(cfg, resolve=True))
+    files = RunFiles(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stats = PipelineStats()
+    model_clients = _model_clients(cfg, settings)
+    source_options = OmegaConf.to_container(cfg.composition.source, resolve=True)
+    try:
+        source = instantiate(
+            source_options,
+            strategies=OmegaConf.to_container(cfg.composition.strategies, resolve=True),
+            composition={k: v for k, v in OmegaConf.to_container(cfg.composition).items() if k != "source"},
+            seed=settings.seed,
+            stats=stats,
+            run_dir=run_dir,
+            model_clients=model_clients,
+        )
+        environment = settings.environment
+        controller = EnvironmentController(
+            user=role_factory("user", cfg.agents.user, model_clients),
+            assistant=role_factory("assistant", cfg.agents.assistant, model_clients),
+            tool=role_factory("tool", cfg.agents.tool, model_clients),
+            protocol=environment.protocol,
+            parallel_calls=environment.parallel_calls,
+            max_turns=environment.max_turns,
+            max_format_errors=environment.max_format_errors,
+            seed=settings.seed,
+        )
+        runner = ConversationRunner(
+            controller,
+            build_verifier(cfg, settings, model_clients),
+            files,
+            concurrency=settings.runner.concurrency,
+            conversation_timeout=cfg.runner.get("conversation_timeout"),
+            progress=settings.runner.progress,
+        )
+        timings = await runner.run(source.generate(settings.num_tasks))
+        started_export = time.perf_counter()
+        export_kept(files, settings.export.formats)
+        export_seconds = time.perf_counter() - started_export
+    finally:
+        if model_clients is not None:
+            await model_clients.close()
+    summary = build_stats(
+        files,
+        stages={name: stage.model_dump() for name, stage in stats.stages.items()},
+        models=model_clients.usage() if model_clients is not None else {},
+        timings={
+            "compose": timings.compose,
+            "converse": timings.converse,
+            "export": export_seconds,
+            "wall": timings.wall + export_seconds,
+        },
+        new_trajectories=timings.new_trajectories,
+        runner_errors=timings.runner_errors,
+        exports=settings.export.formats,
+        settings={"num_tasks": settings.num_tasks, "seed": settings.seed, "model": settings.model.name},
+    )
+    files.stats.write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def quiet_libraries() -> None:
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@hydra.main(version_base=None, config_path="pkg://conf", config_name="config")
+def hydra_main(cfg: DictConfig) -> None:
+    quiet_libraries()
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        summary = asyncio.run(generate(cfg, run_dir))
+    except ButtonError as error:
+        print(f"button: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    trajectories = summary["trajectories"]
+    log.info("kept %d of %d trajectories in %s", trajectories["kept"], trajectories["total"], run_dir)
+    print(f"{run_dir}: kept {trajectories['kept']} of {trajectories['total']} trajectories")

@@ -1,0 +1,60 @@
+"""The structured part of the config, validated before anything runs.
+
+Hydra composes the config; these pydantic models check the values that every run relies on
+and turn a bad one into a one-line message naming the field, the value and what is allowed.
+Groups stay open (``extra="allow"``) so plug-ins can add their own keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from composition.errors import ConfigurationError
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class EnvironmentSettings(_Group):
+    protocol: Literal["native", "tags"] = "native"
+    parallel_calls: bool = True
+    max_turns: int = Field(default=12, ge=1)
+    max_format_errors: int = Field(default=2, ge=0)
+
+
+class RunnerSettings(_Group):
+    concurrency: int = Field(default=16, ge=1)
+    progress: bool | None = None
+
+
+class ExportSettings(_Group):
+    formats: list[str] = Field(default_factory=list)
+
+
+class ModelSettings(_Group):
+    provider: Literal["offline", "openai"] = "offline"
+    name: str = "offline"
+
+
+class Settings(_Group):
+    num_tasks: int = Field(ge=1)
+    seed: int = 0
+    model: ModelSettings
+    environment: EnvironmentSettings
+    runner: RunnerSettings
+    export: ExportSettings
+
+
+def validate_settings(config: dict[str, Any]) -> Settings:
+    """Validate the composed config, raising ConfigurationError with one line per problem."""
+    try:
+        return Settings.model_validate(config)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            field = ".".join(str(part) for part in item["loc"])
+            problems.append(f"{field}={item.get('input')!r}: {item['msg']}")
+        raise ConfigurationError("; ".join(problems)) from None
