@@ -33,9 +33,8 @@ from environment.runner import ConversationRunner
 from environment.summary import build_stats
 from environment.trajectory import Trajectory
 from environment.verification import Verifier, default_checks
+from button.report import stats_table
 from button.settings import Settings, validate_settings
-
-log = logging.getLogger("button")
 
 NOISY_LOGGERS = ("httpx", "openai", "autogen_core", "autogen_core.events", "autogen_agentchat")
 
@@ -161,6 +160,5 @@ def hydra_main(cfg: DictConfig) -> None:
     except ButtonError as error:
         print(f"button: error: {error}", file=sys.stderr)
         sys.exit(2)
-    trajectories = summary["trajectories"]
-    log.info("kept %d of %d trajectories in %s", trajectories["kept"], trajectories["total"], run_dir)
-    print(f"{run_dir}: kept {trajectories['kept']} of {trajectories['total']} trajectories")
+    print(stats_table(summary))
+    print(f"run directory: {run_dir}")

@@ -1,0 +1,27 @@
+"""A plain-text table of a run's stats, printed when a run ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _reasons(rejected: dict[str, int], limit: int = 3) -> str:
+    top = sorted(rejected.items(), key=lambda item: -item[1])[:limit]
+    return ", ".join(f"{reason} {count}" for reason, count in top) or "-"
+
+
+def stats_table(stats: dict[str, Any]) -> str:
+    """Rows: each bottom-up stage, then tasks, trajectories and exports, with top rejection reasons."""
+    rows: list[tuple[str, str, str, str]] = []
+    for name, stage in stats.get("stages", {}).items():
+        rows.append((f"stage {name}", str(stage["made"]), str(stage["kept"]), _reasons(stage["rejected"])))
+    for name in ("tasks", "trajectories"):
+        part = stats[name]
+        rows.append((name, str(part["total"]), str(part["kept"]), _reasons(part["rejected"])))
+    for name, count in stats.get("exports", {}).items():
+        rows.append((f"export {name}", str(count), str(count), "-"))
+    header = ("what", "made", "kept", "top rejections")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)

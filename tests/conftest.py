@@ -1,0 +1,42 @@
+"""Shared fixtures: running the `button` CLI the way a user does, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_button(*arguments: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 240) -> CliResult:
+    completed = subprocess.run(
+        [sys.executable, "-m", "button", *arguments],
+        cwd=cwd or REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def button_cli():
+    return run_button
