@@ -1,0 +1,425 @@
+"""Strict readers of the three export formats: each problem is named, none is forgiven.
+
+Every reader checks the order of roles (system, then the user's request, ending with a final
+answer), that every call names a listed tool with arguments valid against its parameters,
+that every call is answered exactly once and in order, that a record forbidding parallel
+calls holds no turn with several, and (for the tag format) that assistant turns parse with
+the same parser the generator uses. The readers take only the record, never the trajectory,
+so they judge the files exactly as a training job would see them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel
+
+from agents.protocol import ProtocolError, parse_turn
+from composition.models import IDENTIFIER_PATTERN
+from environment.export.system_prompt import stated_parallel_rule
+
+Catalogue = dict[str, Draft202012Validator]
+
+_TOOL_BLOCK = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
+_PROTOCOL_TAG = re.compile(r"</?(call|final)>")
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+
+
+class Report(BaseModel):
+    """Outcome of reading one export file; each problem starts with ``file:line:``."""
+
+    path: str
+    format: str
+    records: int = 0
+    problems: list[str] = []
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# --- shared pieces ---------------------------------------------------------------------------
+
+
+def _keys(value: Any, where: str, required: set[str], optional: frozenset[str] = frozenset()) -> list[str]:
+    if not isinstance(value, dict):
+        return [f"{where} must be a JSON object"]
+    problems = [f"{where} lacks {key!r}" for key in sorted(required - value.keys())]
+    extra = sorted(value.keys() - required - optional)
+    if extra:
+        problems.append(f"{where} has unexpected keys {extra}; allowed: {sorted(required | optional)}")
+    return problems
+
+
+def _text(value: Any, where: str) -> list[str]:
+    return [] if isinstance(value, str) and value.strip() else [f"{where} must be a non-empty string"]
+
+
+def _spots(entries: Any, where: str) -> tuple[list[tuple[str, Any]], list[str]]:
+    """A JSON list's items, each with the place it is reported under."""
+    if not isinstance(entries, list):
+        return [], [f"{where} must be a JSON list of tools"]
+    return [(f"{where}[{index}]", entry) for index, entry in enumerate(entries)], []
+
+
+def _catalogue(entries: list[tuple[str, Any]], schema_fields: tuple[str, ...]) -> tuple[Catalogue, list[str]]:
+    """Validators for the tools' parameters, by name, plus what is wrong with the tool list."""
+    catalogue: Catalogue = {}
+    problems: list[str] = []
+    for spot, entry in entries:
+        entry_problems = _keys(entry, spot, {"name", "description", *schema_fields})
+        if entry_problems:
+            problems += entry_problems
+            continue
+        name = entry["name"]
+        if not isinstance(name, str) or not _IDENTIFIER.match(name):
+            problems.append(f"{spot} name {name!r} is not an identifier")
+            continue
+        if name in catalogue:
+            problems.append(f"{spot} lists {name!r} twice")
+        schema_problems = [problem for field in schema_fields for problem in _object_schema(entry[field], f"{spot} {field} of {name!r}")]
+        problems += schema_problems
+        if not schema_problems:
+            catalogue[name] = Draft202012Validator(entry["parameters"])
+    return catalogue, problems
+
+
+def _object_schema(schema: Any, where: str) -> list[str]:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        return [f"{where} is not a valid JSON Schema: {error.message}"]
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return [f"{where} must be a JSON Schema of type 'object'"]
+    return []
+
+
+def _call(where: str, name: Any, arguments: Any, catalogue: Catalogue) -> list[str]:
+    """A call must name a listed tool and carry an arguments object valid against its parameters."""
+    if name not in catalogue:
+        return [f"{where} calls {name!r}, which is not a listed tool; listed: {sorted(catalogue)}"]
+    if not isinstance(arguments, dict):
+        return [f"{where} arguments of {name!r} must be a JSON object"]
+    return [
+        f"{where} arguments of {name!r} do not match its parameters: {error.message}"
+        + (f" (at {'/'.join(map(str, error.absolute_path))})" if error.absolute_path else "")
+        for error in catalogue[name].iter_errors(arguments)
+    ]
+
+
+def _parallel(where: str, count: int, parallel: bool | None) -> list[str]:
+    if parallel is False and count > 1:
+        return [f"{where} holds {count} calls in one turn, but parallel calls are not allowed"]
+    return []
+
+
+def _stated_rule(system: Any, where: str) -> tuple[bool | None, list[str]]:
+    rule = stated_parallel_rule(system) if isinstance(system, str) else None
+    if rule is None:
+        return None, [f"{where} does not state whether parallel calls are allowed"]
+    return rule, []
+
+
+def _loads(text: Any, where: str) -> tuple[Any, list[str]]:
+    if not isinstance(text, str):
+        return None, [f"{where} must be a string holding JSON"]
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as error:
+        return None, [f"{where} is not valid JSON: {error.msg}"]
+
+
+# --- BUTTONInstruct --------------------------------------------------------------------------
+
+
+def _button_tools(system: str) -> tuple[Catalogue, list[str]]:
+    blocks = _TOOL_BLOCK.findall(system)
+    if len(blocks) != 1:
+        return {}, [f"the system prompt must list the tools in exactly one <tool></tool> block, found {len(blocks)}"]
+    entries, problems = _loads(blocks[0], "the <tool> block")
+    if problems:
+        return {}, problems
+    spots, problems = _spots(entries, "<tool>")
+    catalogue, tool_problems = _catalogue(spots, ("parameters", "responses"))
+    return catalogue, problems + tool_problems
+
+
+def _button_tool_turn(where: str, content: str, calls: list[dict[str, Any]]) -> list[str]:
+    answers, problems = _loads(content, where)
+    if problems:
+        return problems
+    if not isinstance(answers, list) or len(answers) != len(calls):
+        count = len(answers) if isinstance(answers, list) else "not a list"
+        return [f"{where} must be a JSON list with one entry per call ({len(calls)}), got {count}"]
+    for index, (answer, call) in enumerate(zip(answers, calls)):
+        spot = f"{where}[{index}]"
+        entry_problems = _keys(answer, spot, {"name", "arguments", "results"})
+        if entry_problems:
+            problems += entry_problems
+        elif (answer["name"], answer["arguments"]) != (call["name"], call["arguments"]):
+            problems.append(f"{spot} answers {answer['name']!r} with other arguments or name than call {index} ({call['name']!r})")
+    return problems
+
+
+def check_button_record(record: Any) -> list[str]:
+    problems = _keys(record, "record", {"id", "messages"})
+    if problems:
+        return problems
+    problems += _text(record["id"], "id")
+    messages = record["messages"]
+    if not isinstance(messages, list) or len(messages) < 3:
+        return problems + ["messages must be a list: system, user, ..., a final answer"]
+    for index, message in enumerate(messages):
+        message_problems = _keys(message, f"messages[{index}]", {"role", "content"})
+        if message_problems or not isinstance(message["content"], str):
+            return problems + (message_problems or [f"messages[{index}].content must be a string"])
+    if messages[0]["role"] != "system":
+        return problems + [f"messages[0] must be the system prompt, got role {messages[0]['role']!r}"]
+    system = messages[0]["content"]
+    catalogue, tool_problems = _button_tools(system)
+    parallel, rule_problems = _stated_rule(system, "the system prompt")
+    problems += tool_problems + rule_problems
+    expected: set[str] = {"user"}
+    pending: list[dict[str, Any]] = []
+    for index, message in enumerate(messages[1:], start=1):
+        where, role, content = f"messages[{index}]", message["role"], message["content"]
+        if role not in expected:
+            wanted = " or ".join(sorted(expected)) if expected else "nothing after the final answer"
+            return problems + [f"{where} has role {role!r}; expected {wanted}"]
+        if role == "user":
+            problems += _text(content, where)
+            expected = {"assistant"}
+        elif role == "tool":
+            problems += _button_tool_turn(where, content, pending)
+            expected = {"assistant"}
+        else:
+            try:
+                turn = parse_turn(content)
+            except ProtocolError as error:
+                if error.code != "no_tag" or _PROTOCOL_TAG.search(content):
+                    return problems + [f"{where} breaks the tag protocol ({error.code}): {error}"]
+                problems += _text(content, where)
+                expected = {"user"}  # a question to the user
+                continue
+            if turn.final is not None:
+                expected = set()
+                continue
+            pending = turn.calls
+            problems += _parallel(where, len(pending), parallel)
+            for number, call in enumerate(pending):
+                problems += _call(f"{where} call {number}", call["name"], call["arguments"], catalogue)
+            expected = {"tool"}
+    if expected:
+        problems.append("the last message must be the assistant's <final> answer")
+    return problems
+
+
+# --- OpenAI chat -----------------------------------------------------------------------------
+
+
+def _openai_tools(tools: Any) -> tuple[Catalogue, list[str]]:
+    spots, problems = _spots(tools, "tools")
+    functions: list[tuple[str, Any]] = []
+    for spot, tool in spots:
+        tool_problems = _keys(tool, spot, {"type", "function"})
+        if not tool_problems and tool["type"] != "function":
+            tool_problems = [f"{spot}.type must be 'function'"]
+        problems += tool_problems
+        if not tool_problems:
+            functions.append((f"{spot}.function", tool["function"]))
+    catalogue, function_problems = _catalogue(functions, ("parameters",))
+    return catalogue, problems + function_problems
+
+
+def _openai_calls(where: str, tool_calls: Any, catalogue: Catalogue, seen: set[str]) -> tuple[list[str], list[str]]:
+    """Problems of an assistant message's ``tool_calls``, and the ids it leaves to be answered."""
+    if not isinstance(tool_calls, list) or not tool_calls:
+        return [f"{where}.tool_calls must be a non-empty list"], []
+    problems: list[str] = []
+    ids: list[str] = []
+    for index, tool_call in enumerate(tool_calls):
+        spot = f"{where}.tool_calls[{index}]"
+        call_problems = _keys(tool_call, spot, {"id", "type", "function"})
+        if not call_problems:
+            call_problems = _keys(tool_call["function"], f"{spot}.function", {"name", "arguments"})
+        if not call_problems and tool_call["type"] != "function":
+            call_problems = [f"{spot}.type must be 'function'"]
+        if call_problems:
+            problems += call_problems
+            continue
+        call_id = tool_call["id"]
+        if not isinstance(call_id, str) or not call_id or call_id in seen:
+            problems.append(f"{spot}.id {call_id!r} must be a non-empty string used once")
+            continue
+        seen.add(call_id)
+        ids.append(call_id)
+        arguments, parse_problems = _loads(tool_call["function"]["arguments"], f"{spot}.function.arguments")
+        problems += parse_problems or _call(spot, tool_call["function"]["name"], arguments, catalogue)
+    return problems, ids
+
+
+def check_openai_record(record: Any) -> list[str]:
+    problems = _keys(record, "record", {"messages", "tools", "parallel_tool_calls"})
+    if problems:
+        return problems
+    catalogue, problems = _openai_tools(record["tools"])
+    parallel = record["parallel_tool_calls"]
+    if not isinstance(parallel, bool):
+        problems.append("parallel_tool_calls must be true or false")
+        parallel = None
+    messages = record["messages"]
+    if not isinstance(messages, list) or len(messages) < 3:
+        return problems + ["messages must be a list: system, user, ..., a final answer"]
+    first = messages[0]
+    if not isinstance(first, dict) or first.get("role") != "system":
+        return problems + ["messages[0] must be the system prompt"]
+    problems += _keys(first, "messages[0]", {"role", "content"}) + _text(first.get("content"), "messages[0].content")
+    stated, rule_problems = _stated_rule(first.get("content"), "the system prompt")
+    problems += rule_problems
+    if stated is not None and stated != parallel:
+        problems.append(f"the system prompt says parallel calls {'are' if stated else 'are not'} allowed, "
+                        f"but parallel_tool_calls is {parallel}")
+    expected, can_end = {"user"}, False
+    pending: list[str] = []
+    seen: set[str] = set()
+    for index, message in enumerate(messages[1:], start=1):
+        where = f"messages[{index}]"
+        role = message.get("role") if isinstance(message, dict) else None
+        if role not in expected:
+            wanted = " or ".join(sorted(expected)) if expected else "nothing"
+            unanswered = f" (calls {pending} are still unanswered)" if pending else ""
+            return problems + [f"{where} has role {role!r}; expected {wanted}{unanswered}"]
+        can_end = False
+        if role == "user":
+            problems += _keys(message, where, {"role", "content"}) + _text(message.get("content"), f"{where}.content")
+            expected = {"assistant"}
+        elif role == "tool":
+            problems += _keys(message, where, {"role", "tool_call_id", "content"})
+            if message.get("tool_call_id") != pending[0]:
+                return problems + [f"{where} answers {message.get('tool_call_id')!r}, but the next unanswered call is {pending[0]!r}"]
+            pending.pop(0)
+            problems += _loads(message.get("content"), f"{where}.content")[1]
+            expected = {"tool"} if pending else {"assistant"}
+        elif message.get("tool_calls"):
+            problems += _keys(message, where, {"role", "tool_calls"}, frozenset({"content"}))
+            if message.get("content") is not None and not isinstance(message["content"], str):
+                problems.append(f"{where}.content must be a string or null")
+            call_problems, pending = _openai_calls(where, message["tool_calls"], catalogue, seen)
+            problems += call_problems + _parallel(where, len(message["tool_calls"]), parallel)
+            expected = {"tool"} if pending else set()
+        else:
+            problems += _keys(message, where, {"role", "content"}, frozenset({"tool_calls"}))
+            problems += _text(message.get("content"), f"{where}.content")
+            expected, can_end = {"user"}, True
+    if not can_end:
+        problems.append("the last message must be the assistant's answer without tool_calls")
+    return problems
+
+
+# --- LLaMA-Factory sharegpt ------------------------------------------------------------------
+
+USER_SIDE = ("human", "observation")
+ASSISTANT_SIDE = ("gpt", "function_call")
+
+
+def _function_call(where: str, value: Any, catalogue: Catalogue, parallel: bool | None) -> tuple[list[str], int | None]:
+    """Problems of a function_call value, and how many results its observation must list (None: one, bare)."""
+    calls, problems = _loads(value, where)
+    if problems:
+        return problems, None
+    count = len(calls) if isinstance(calls, list) else None
+    listed = calls if isinstance(calls, list) else [calls]
+    if not listed:
+        return [f"{where} holds an empty list of calls"], count
+    problems += _parallel(where, len(listed), parallel)
+    for index, call in enumerate(listed):
+        spot = f"{where} call {index}"
+        call_problems = _keys(call, spot, {"name", "arguments"})
+        problems += call_problems or _call(spot, call["name"], call["arguments"], catalogue)
+    return problems, count
+
+
+def check_sharegpt_record(record: Any) -> list[str]:
+    problems = _keys(record, "record", {"conversations", "system", "tools"})
+    if problems:
+        return problems
+    entries, problems = _loads(record["tools"], "tools")
+    spots, list_problems = _spots(entries, "tools") if not problems else ([], [])
+    catalogue, tool_problems = _catalogue(spots, ("parameters",))
+    problems += list_problems
+    parallel, rule_problems = _stated_rule(record["system"], "system")
+    problems += tool_problems + rule_problems
+    conversations = record["conversations"]
+    if not isinstance(conversations, list) or len(conversations) < 2:
+        return problems + ["conversations must be a list: human, ..., a final gpt answer"]
+    call_open = False  # a function_call waits for its observation
+    result_count: int | None = None  # results that observation must list; None: one bare result
+    for position, entry in enumerate(conversations):
+        where = f"conversations[{position}]"
+        entry_problems = _keys(entry, where, {"from", "value"})
+        if entry_problems:
+            return problems + entry_problems
+        side, speaker = (USER_SIDE, ASSISTANT_SIDE)[position % 2], entry["from"]
+        if speaker not in side:
+            return problems + [f"{where} is {speaker!r}; position {position} takes {' or '.join(side)}"]
+        if (speaker == "observation") != call_open:
+            due = "an observation answering the function_call before it" if call_open else "a human turn"
+            return problems + [f"{where} is {speaker!r}; expected {due}"]
+        if speaker == "function_call":
+            call_problems, result_count = _function_call(f"{where}.value", entry["value"], catalogue, parallel)
+            problems += call_problems
+            call_open = True
+            continue
+        if speaker == "observation":
+            results, parse_problems = _loads(entry["value"], f"{where}.value")
+            if not parse_problems and result_count is not None and not (
+                isinstance(results, list) and len(results) == result_count
+            ):
+                parse_problems = [f"{where}.value must be a JSON list of {result_count} results, one per call"]
+            problems += parse_problems
+        else:
+            problems += _text(entry["value"], f"{where}.value")
+        call_open = False
+    if conversations[-1]["from"] != "gpt":
+        problems.append("the last entry must be the assistant's final answer ('gpt')")
+    return problems
+
+
+# --- files -----------------------------------------------------------------------------------
+
+CHECKERS: dict[str, Callable[[Any], list[str]]] = {
+    "button": check_button_record,
+    "openai": check_openai_record,
+    "sharegpt": check_sharegpt_record,
+}
+
+
+def check_export_file(path: Path, format: str) -> Report:
+    """Read every line of an export file strictly; problems name the file and line."""
+    if format not in CHECKERS:
+        raise ValueError(f"unknown export format {format!r}; allowed: {', '.join(sorted(CHECKERS))}")
+    report = Report(path=str(path), format=format)
+    checker = CHECKERS[format]
+    with Path(path).open("rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            where = f"{path}:{line}"
+            if not raw.endswith(b"\n"):
+                report.problems.append(f"{where}: the last line is incomplete (an interrupted write)")
+                break
+            if not raw.strip():
+                report.problems.append(f"{where}: empty line")
+                continue
+            report.records += 1
+            try:
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                report.problems.append(f"{where}: not valid JSON: {error}")
+                continue
+            report.problems += [f"{where}: {problem}" for problem in checker(record)]
+    return report

@@ -1,0 +1,471 @@
+"""Exporters and their strict readers, on hand-built trajectories of every conversation shape."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.protocol import parse_turn
+from composition.models import FunctionSpec
+from environment.export import ExportError, ExportSet, available_exporters, get_exporter
+from environment.export.system_prompt import render_system_prompt, stated_parallel_rule
+from environment.export.validate import (
+    check_button_record,
+    check_export_file,
+    check_openai_record,
+    check_sharegpt_record,
+)
+from environment.trajectory import Message, Termination, ToolCall, ToolResult, Trajectory
+
+AUTHOR = FunctionSpec(
+    name="find_book_author",
+    description="Find who wrote a book, given its title.",
+    parameters={"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]},
+    responses={"type": "object", "properties": {"author": {"type": "string"}}, "required": ["author"]},
+)
+BIRTH = FunctionSpec(
+    name="get_birth_year",
+    description="Look up the year a person was born.",
+    parameters={"type": "object", "properties": {"person": {"type": "string"}}, "required": ["person"]},
+    responses={"type": "object", "properties": {"year": {"type": "integer"}}, "required": ["year"]},
+)
+WEATHER = FunctionSpec(
+    name="get_weather",
+    description="Current temperature in a city, in degrees Celsius.",
+    parameters={"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    responses={"type": "object", "properties": {"celsius": {"type": "number"}}, "required": ["celsius"]},
+)
+
+
+def _call(call_id: str, name: str, **arguments: Any) -> ToolCall:
+    return ToolCall(id=call_id, name=name, arguments=arguments)
+
+
+def _result(call: ToolCall, results: Any) -> ToolResult:
+    return ToolResult(call_id=call.id, name=call.name, results=results)
+
+
+def _trajectory(ident: str, functions: list[FunctionSpec], parallel: bool, messages: list[Message]) -> Trajectory:
+    return Trajectory(
+        id=ident, task_id=f"task-{ident}", functions=functions, parallel_calls=parallel, messages=messages,
+        termination=Termination.FINAL_ANSWER, kept=True,
+    )
+
+
+def sequential() -> Trajectory:
+    first = _call("c1", "find_book_author", title="Dune")
+    second = _call("c2", "get_birth_year", person="Frank Herbert")
+    return _trajectory("seq", [AUTHOR, BIRTH], False, [
+        Message(role="user", content="When was the author of the book Dune born?"),
+        Message(role="assistant", thought="I need the author first.", tool_calls=[first]),
+        Message(role="tool", tool_results=[_result(first, {"author": "Frank Herbert"})]),
+        Message(role="assistant", thought="Now the birth year.", tool_calls=[second]),
+        Message(role="tool", tool_results=[_result(second, {"year": 1920})]),
+        Message(role="assistant", thought="I have it.", content="Frank Herbert was born in 1920.", final=True),
+    ])
+
+
+def parallel() -> Trajectory:
+    paris = _call("c1", "get_weather", city="Paris")
+    rome = _call("c2", "get_weather", city="Rome")
+    return _trajectory("par", [WEATHER], True, [
+        Message(role="user", content="Is it warmer in Paris or in Rome right now?"),
+        Message(role="assistant", thought="Both cities at once.", tool_calls=[paris, rome]),
+        Message(role="tool", tool_results=[_result(paris, {"celsius": 14}), _result(rome, {"celsius": 21.5})]),
+        Message(role="assistant", content="Rome is warmer: 21.5 °C against 14 °C in Paris.", final=True),
+    ])
+
+
+def question() -> Trajectory:
+    call = _call("c1", "get_weather", city="Oslo")
+    return _trajectory("ask", [WEATHER], True, [
+        Message(role="user", content="What is the weather like in my city?"),
+        Message(role="assistant", thought="The city is not given.", content="Which city do you live in?"),
+        Message(role="user", content="Oslo."),
+        Message(role="assistant", tool_calls=[call]),
+        Message(role="tool", tool_results=[_result(call, {"celsius": -3})]),
+        Message(role="assistant", content="It is -3 °C in Oslo.", final=True),
+    ])
+
+
+TRAJECTORIES = [sequential, parallel, question]
+CHECKERS = {"button": check_button_record, "openai": check_openai_record, "sharegpt": check_sharegpt_record}
+
+
+def record(name: str, build: Callable[[], Trajectory]) -> dict[str, Any]:
+    return get_exporter(name).convert(build())
+
+
+# --- registry and writer -----------------------------------------------------------------------
+
+
+def test_registry_names_the_three_formats_and_refuses_others():
+    assert available_exporters() == ["button", "openai", "sharegpt"]
+    assert get_exporter("sharegpt").filename == "sharegpt.jsonl"
+    with pytest.raises(ValueError, match="unknown export format 'alpaca'; allowed: button, openai, sharegpt"):
+        get_exporter("alpaca")
+
+
+def test_export_set_writes_kept_trajectories_that_pass_the_strict_readers(tmp_path: Path):
+    with ExportSet(tmp_path, available_exporters()) as exports:
+        for build in TRAJECTORIES:
+            exports.write(build())
+    for name in available_exporters():
+        report = check_export_file(tmp_path / "export" / f"{name}.jsonl", name)
+        assert (report.records, report.problems) == (3, [])
+
+
+def test_export_set_refuses_a_rejected_trajectory_and_writes_nothing(tmp_path: Path):
+    rejected = sequential().model_copy(update={"kept": False, "reject_reason": "no_final_answer"})
+    with ExportSet(tmp_path, ["button"]) as exports, pytest.raises(ValueError, match="no_final_answer"):
+        exports.write(rejected)
+    assert (tmp_path / "export" / "button.jsonl").read_text() == ""
+
+
+MALFORMED = {
+    "tool-turn-missing": (sequential, lambda m: m.pop(2), "message 1: an assistant turn with calls must be followed"),
+    "no-final": (sequential, lambda m: m.pop(), "must end with the assistant's final answer"),
+    "two-user-turns": (sequential, lambda m: m.insert(1, Message(role="user", content="again")),
+                       "message 1: a user turn may only answer the assistant's question"),
+    "result-missing": (parallel, lambda m: m[2].tool_results.pop(), "message 2: 1 results answer 2 calls"),
+    "results-swapped": (parallel, lambda m: m[2].tool_results.reverse(), "result c2/get_weather does not answer call c1"),
+    "tool-turn-alone": (question, lambda m: m.insert(1, m[4]), "message 1: a tool turn must follow"),
+    "final-in-the-middle": (sequential, lambda m: m.insert(1, Message(role="assistant", content="Done.", final=True)),
+                            "a final answer must be the last turn"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=list(MALFORMED))
+def test_converting_a_malformed_trajectory_names_the_message(case):
+    build, mangle, problem = MALFORMED[case]
+    trajectory = build()
+    mangle(trajectory.messages)
+    for name in available_exporters():
+        with pytest.raises(ExportError, match=re.escape(problem)):
+            get_exporter(name).convert(trajectory)
+
+
+def test_two_calls_in_a_turn_are_refused_when_parallel_calls_are_off():
+    trajectory = parallel().model_copy(update={"parallel_calls": False})
+    with pytest.raises(ExportError, match="2 calls in one turn with parallel calls off"):
+        get_exporter("openai").convert(trajectory)
+
+
+# --- system prompts ----------------------------------------------------------------------------
+
+
+def test_tags_prompt_lists_every_tool_as_json_inside_tool_tags():
+    prompt = render_system_prompt("tags", [AUTHOR, BIRTH], True)
+    (block,) = re.findall(r"<tool>(.*?)</tool>", prompt, re.DOTALL)
+    assert json.loads(block) == [AUTHOR.model_dump(), BIRTH.model_dump()]
+    assert "<call>" in prompt and "<final>" in prompt
+
+
+@pytest.mark.parametrize("protocol", ["tags", "native"])
+def test_prompts_state_whether_parallel_calls_are_allowed(protocol):
+    allowed = render_system_prompt(protocol, [WEATHER], True)
+    forbidden = render_system_prompt(protocol, [WEATHER], False)
+    assert allowed != forbidden
+    assert (stated_parallel_rule(allowed), stated_parallel_rule(forbidden)) == (True, False)
+    assert "one function call per turn" in forbidden and "single turn" in allowed
+    assert stated_parallel_rule("You are helpful.") is None
+
+
+@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+@pytest.mark.parametrize("build", TRAJECTORIES)
+def test_no_format_shows_a_plan_or_sub_task_guidance(name, build):
+    text = json.dumps(record(name, build)).lower()
+    assert not re.search(r"\bsteps?\b|\bplan\b|sub-?tasks?|decomposition", text)
+
+
+# --- round trips ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("build", TRAJECTORIES)
+def test_button_round_trip_gives_back_every_call_and_result(build):
+    trajectory = build()
+    exported = record("button", build)
+    assert check_button_record(exported) == []
+    roles = [message["role"] for message in exported["messages"]]
+    assert roles[:2] == ["system", "user"] and roles[-1] == "assistant"
+    calls, answers = [], []
+    for message in exported["messages"][2:]:
+        if message["role"] == "assistant" and "<" in message["content"]:
+            calls += parse_turn(message["content"]).calls
+        elif message["role"] == "tool":
+            answers += json.loads(message["content"])
+    assert calls == [{"name": c.name, "arguments": c.arguments} for c in trajectory.calls]
+    assert [a["results"] for a in answers] == [r.results for r in trajectory.results]
+    assert [(a["name"], a["arguments"]) for a in answers] == [(c["name"], c["arguments"]) for c in calls]
+    assert parse_turn(exported["messages"][-1]["content"]).final == trajectory.messages[-1].content
+
+
+def test_button_keeps_the_thought_before_the_tags_and_asks_in_plain_text():
+    messages = record("button", question)["messages"]
+    assert messages[2] == {"role": "assistant", "content": "The city is not given.\nWhich city do you live in?"}
+    assert record("button", sequential)["messages"][2]["content"].startswith("I need the author first.\n<call>[")
+
+
+def test_parallel_turn_exports_two_calls_in_each_format():
+    button = record("button", parallel)["messages"]
+    assert len(parse_turn(button[2]["content"]).calls) == 2
+    assert [a["arguments"]["city"] for a in json.loads(button[3]["content"])] == ["Paris", "Rome"]
+    openai = record("openai", parallel)
+    assert openai["parallel_tool_calls"] is True
+    assert [c["id"] for c in openai["messages"][2]["tool_calls"]] == ["c1", "c2"]
+    assert [m["tool_call_id"] for m in openai["messages"][3:5]] == ["c1", "c2"]
+    sharegpt = record("sharegpt", parallel)["conversations"]
+    assert [c["from"] for c in sharegpt] == ["human", "function_call", "observation", "gpt"]
+    assert json.loads(sharegpt[1]["value"]) == [
+        {"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_weather", "arguments": {"city": "Rome"}}]
+    assert json.loads(sharegpt[2]["value"]) == [{"celsius": 14}, {"celsius": 21.5}]
+
+
+@pytest.mark.parametrize("build", TRAJECTORIES)
+def test_openai_round_trip_keeps_ids_arguments_and_tools(build):
+    trajectory = build()
+    exported = record("openai", build)
+    assert check_openai_record(exported) == []
+    assert exported["tools"] == [spec.to_openai_tool() for spec in trajectory.functions]
+    assert exported["parallel_tool_calls"] is trajectory.parallel_calls
+    calls = [c for m in exported["messages"] for c in m.get("tool_calls", [])]
+    assert [(c["id"], c["function"]["name"], json.loads(c["function"]["arguments"])) for c in calls] == [
+        (c.id, c.name, c.arguments) for c in trajectory.calls]
+    tools = [m for m in exported["messages"] if m["role"] == "tool"]
+    assert [(m["tool_call_id"], json.loads(m["content"])) for m in tools] == [
+        (r.call_id, r.results) for r in trajectory.results]
+    assert exported["messages"][-1] == {"role": "assistant", "content": trajectory.messages[-1].content}
+
+
+def test_openai_call_turn_content_is_the_thought_or_null():
+    assert record("openai", sequential)["messages"][2]["content"] == "I need the author first."
+    assert record("openai", question)["messages"][4]["content"] is None
+
+
+@pytest.mark.parametrize("build", TRAJECTORIES)
+def test_sharegpt_alternates_sides_and_ends_with_gpt(build):
+    exported = record("sharegpt", build)
+    assert check_sharegpt_record(exported) == []
+    sides = ["user" if c["from"] in ("human", "observation") else "assistant" for c in exported["conversations"]]
+    assert sides == ["user", "assistant"] * (len(sides) // 2)
+    assert exported["conversations"][-1]["from"] == "gpt"
+    assert [t["name"] for t in json.loads(exported["tools"])] == [s.name for s in build().functions]
+
+
+def test_sharegpt_single_call_is_one_object_and_a_question_is_gpt_then_human():
+    conversations = record("sharegpt", question)["conversations"]
+    assert [c["from"] for c in conversations] == ["human", "gpt", "human", "function_call", "observation", "gpt"]
+    assert json.loads(conversations[3]["value"]) == {"name": "get_weather", "arguments": {"city": "Oslo"}}
+    assert json.loads(conversations[4]["value"]) == {"celsius": -3}
+
+
+# --- strict readers reject each kind of problem ----------------------------------------------------
+
+
+def _set_content(index: int, text: str) -> Callable[[dict], None]:
+    def mangle(rec: dict) -> None:
+        rec["messages"][index]["content"] = text
+    return mangle
+
+
+def _button_two_calls(rec: dict) -> None:
+    calls = [{"name": "find_book_author", "arguments": {"title": "Dune"}},
+             {"name": "get_birth_year", "arguments": {"person": "Frank Herbert"}}]
+    rec["messages"][2]["content"] = "Both.\n<call>" + json.dumps(calls) + "</call>"
+    rec["messages"][3]["content"] = json.dumps([{**c, "results": {}} for c in calls])
+
+
+BUTTON_BREAKS = {
+    "system-not-first": (lambda r: r["messages"].pop(0), "must be the system prompt"),
+    "no-tool-block": (lambda r: r["messages"][0].update(content="You are helpful. " + r["messages"][0]["content"]
+                                                         .split("<tool>")[0]), "exactly one <tool></tool> block"),
+    "tool-block-not-json": (lambda r: r["messages"][0].update(content="<tool>[{]</tool>"), "<tool> block is not valid JSON"),
+    "no-parallel-rule": (lambda r: r["messages"][0].update(content=r["messages"][0]["content"].replace(
+        "Make exactly one function call per turn", "Be kind")), "does not state whether parallel calls are allowed"),
+    "unknown-tool": (_set_content(2, '<call>[{"name": "find_author", "arguments": {"title": "Dune"}}]</call>'),
+                     "'find_author', which is not a listed tool"),
+    "invalid-arguments": (_set_content(2, '<call>[{"name": "find_book_author", "arguments": {"title": 7}}]</call>'),
+                          "do not match its parameters: 7 is not of type 'string'"),
+    "missing-argument": (_set_content(2, '<call>[{"name": "find_book_author", "arguments": {}}]</call>'),
+                         "'title' is a required property"),
+    "unparsable-call": (_set_content(2, "<call>[{name: x}]</call>"), "breaks the tag protocol (invalid_json)"),
+    "call-and-final": (_set_content(2, '<call>[{"name": "find_book_author", "arguments": {"title": "Dune"}}]</call>'
+                                       "<final>x</final>"), "(call_and_final)"),
+    "stray-tag": (_set_content(2, "Let me </call> think"), "(no_tag)"),
+    "tool-count": (_set_content(3, "[]"), "one entry per call (1), got 0"),
+    "tool-pairing": (_set_content(3, '[{"name": "find_book_author", "arguments": {"title": "Emma"}, "results": {}}]'),
+                     "with other arguments or name than call 0"),
+    "tool-not-json": (_set_content(3, "Frank Herbert"), "messages[3] is not valid JSON"),
+    "tool-turn-missing": (lambda r: r["messages"].pop(3), "messages[3] has role 'assistant'; expected tool"),
+    "no-final": (lambda r: r["messages"].pop(), "must be the assistant's <final> answer"),
+    "after-final": (lambda r: r["messages"].append({"role": "user", "content": "thanks"}), "nothing after the final"),
+    "parallel-off": (_button_two_calls, "holds 2 calls in one turn, but parallel calls are not allowed"),
+    "extra-key": (lambda r: r["messages"][1].update(name="bob"), "unexpected keys ['name']"),
+}
+
+
+@pytest.mark.parametrize("case", BUTTON_BREAKS, ids=list(BUTTON_BREAKS))
+def test_button_reader_catches(case):
+    mangle, problem = BUTTON_BREAKS[case]
+    broken = record("button", sequential)
+    mangle(broken)
+    problems = check_button_record(broken)
+    assert any(problem in p for p in problems), problems
+
+
+def _openai_two_calls(rec: dict) -> None:
+    messages = rec["messages"]
+    extra = {"id": "c2", "type": "function", "function": {"name": "get_birth_year", "arguments": '{"person": "A"}'}}
+    messages[2]["tool_calls"].append(extra)
+    messages.insert(4, {"role": "tool", "tool_call_id": "c2", "content": "{}"})
+    messages[5]["tool_calls"][0]["id"] = "c3"
+    messages[6]["tool_call_id"] = "c3"
+
+
+def _arguments(text: Any) -> Callable[[dict], None]:
+    def mangle(rec: dict) -> None:
+        rec["messages"][2]["tool_calls"][0]["function"]["arguments"] = text
+    return mangle
+
+
+OPENAI_BREAKS = {
+    "no-system": (lambda r: r["messages"].pop(0), "messages[0] must be the system prompt"),
+    "unknown-tool": (lambda r: r["messages"][2]["tool_calls"][0]["function"].update(name="who_wrote"),
+                     "'who_wrote', which is not a listed tool"),
+    "arguments-not-string": (_arguments({"title": "Dune"}), "arguments must be a string holding JSON"),
+    "arguments-not-json": (_arguments("{title: Dune}"), "arguments is not valid JSON"),
+    "invalid-arguments": (_arguments('{"title": ["Dune"]}'), "do not match its parameters"),
+    "unanswered-call": (lambda r: r["messages"].pop(3), "calls ['c1'] are still unanswered"),
+    "wrong-call-answered": (lambda r: r["messages"][3].update(tool_call_id="c7"),
+                            "answers 'c7', but the next unanswered call is 'c1'"),
+    "tool-content-not-json": (lambda r: r["messages"][3].update(content="Frank"), "messages[3].content is not valid JSON"),
+    "duplicate-id": (lambda r: (r["messages"][4]["tool_calls"][0].update(id="c1"), r["messages"][5].update(tool_call_id="c1")),
+                     "'c1' must be a non-empty string used once"),
+    "ends-with-calls": (lambda r: r["messages"].pop(), "last message must be the assistant's answer"),
+    "empty-answer": (lambda r: r["messages"][-1].update(content=""), "content must be a non-empty string"),
+    "parallel-off": (_openai_two_calls, "holds 2 calls in one turn, but parallel calls are not allowed"),
+    "rule-mismatch": (lambda r: r.update(parallel_tool_calls=True), "but parallel_tool_calls is True"),
+    "bad-tool-schema": (lambda r: r["tools"][0]["function"].update(parameters={"type": "banana"}),
+                        "is not a valid JSON Schema"),
+    "tool-type": (lambda r: r["tools"][0].update(type="retrieval"), "tools[0].type must be 'function'"),
+    "extra-key": (lambda r: r.update(id="x"), "unexpected keys ['id']"),
+}
+
+
+@pytest.mark.parametrize("case", OPENAI_BREAKS, ids=list(OPENAI_BREAKS))
+def test_openai_reader_catches(case):
+    mangle, problem = OPENAI_BREAKS[case]
+    broken = record("openai", sequential)
+    mangle(broken)
+    problems = check_openai_record(broken)
+    assert any(problem in p for p in problems), problems
+
+
+def _conversation(index: int, **entry: str) -> Callable[[dict], None]:
+    def mangle(rec: dict) -> None:
+        rec["conversations"][index].update(entry)
+    return mangle
+
+
+SHAREGPT_BREAKS = {
+    "human-at-odd-position": (lambda r: r["conversations"].insert(1, {"from": "human", "value": "hi"}),
+                              "position 1 takes gpt or function_call"),
+    "gpt-first": (lambda r: r["conversations"].pop(0), "position 0 takes human or observation"),
+    "observation-missing": (_conversation(2, **{"from": "human", "value": "hello"}),
+                            "expected an observation answering the function_call"),
+    "observation-without-call": (_conversation(1, **{"from": "gpt", "value": "ok"}), "is 'observation'; expected a human turn"),
+    "observation-count": (_conversation(2, value='[{"celsius": 1}]'), "JSON list of 2 results, one per call"),
+    "unknown-tool": (_conversation(1, value='{"name": "get_forecast", "arguments": {"city": "Rome"}}'),
+                     "'get_forecast', which is not a listed tool"),
+    "invalid-arguments": (_conversation(1, value='[{"name": "get_weather", "arguments": {"town": "Rome"}}]'),
+                          "'city' is a required property"),
+    "call-not-json": (_conversation(1, value="get_weather(Rome)"), "is not valid JSON"),
+    "empty-call-list": (_conversation(1, value="[]"), "empty list of calls"),
+    "tools-not-string": (lambda r: r.update(tools=json.loads(r["tools"])), "tools must be a string holding JSON"),
+    "ends-with-observation": (lambda r: r["conversations"].pop(), "last entry must be the assistant's final answer"),
+    "parallel-off": (lambda r: r.update(system=render_system_prompt("native", [WEATHER], False)),
+                     "holds 2 calls in one turn, but parallel calls are not allowed"),
+    "no-parallel-rule": (lambda r: r.update(system="You are helpful."), "does not state whether parallel calls"),
+    "unknown-from": (_conversation(3, **{"from": "assistant"}), "is 'assistant'; position 3 takes gpt or function_call"),
+}
+
+
+@pytest.mark.parametrize("case", SHAREGPT_BREAKS, ids=list(SHAREGPT_BREAKS))
+def test_sharegpt_reader_catches(case):
+    mangle, problem = SHAREGPT_BREAKS[case]
+    broken = record("sharegpt", parallel)
+    mangle(broken)
+    problems = check_sharegpt_record(broken)
+    assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+def test_readers_refuse_records_that_are_not_objects(name):
+    assert CHECKERS[name]([]) == ["record must be a JSON object"]
+    assert CHECKERS[name]({})
+
+
+# --- files and the command line ------------------------------------------------------------------
+
+
+def _write_run(run_dir: Path) -> None:
+    with ExportSet(run_dir, available_exporters()) as exports:
+        for build in TRAJECTORIES:
+            exports.write(build())
+
+
+def _run_checker(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "environment.export", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_file_reader_names_file_and_line_of_bad_json_and_a_cut_last_line(tmp_path: Path):
+    path = tmp_path / "button.jsonl"
+    good = json.dumps(record("button", sequential))
+    path.write_text(good + "\n{oops\n" + good[:20])
+    report = check_export_file(path, "button")
+    assert report.records == 2 and not report.ok
+    assert report.problems[0].startswith(f"{path}:2: not valid JSON")
+    assert report.problems[1] == f"{path}:3: the last line is incomplete (an interrupted write)"
+    with pytest.raises(ValueError, match="allowed: button, openai, sharegpt"):
+        check_export_file(path, "csv")
+
+
+def test_command_line_passes_a_good_run_and_prints_a_table(tmp_path: Path):
+    _write_run(tmp_path)
+    done = _run_checker(str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert rows[0] == ["format", "file", "records", "problems"]
+    assert [(row[0], row[2], row[3]) for row in rows[1:]] == [(n, "3", "0") for n in ("button", "openai", "sharegpt")]
+
+
+def test_command_line_fails_with_the_file_and_line_of_the_first_bad_record(tmp_path: Path):
+    _write_run(tmp_path)
+    path = tmp_path / "export" / "openai.jsonl"
+    lines = path.read_text().splitlines()
+    broken = json.loads(lines[1])
+    broken["messages"].pop()
+    lines[1] = json.dumps(broken)
+    path.write_text("\n".join(lines) + "\n")
+    done = _run_checker(str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0].startswith(f"{path}:2: ")
+    assert "openai" in done.stdout and "0" in done.stdout
+
+
+def test_command_line_reports_missing_files_and_unknown_formats(tmp_path: Path):
+    from environment.export.__main__ import main
+
+    assert main([str(tmp_path), "--formats", "button"]) == 1
+    assert main([str(tmp_path), "--formats", "csv"]) == 2
+    assert main([str(tmp_path / "nowhere")]) == 2
