@@ -76,10 +76,17 @@ class Trajectory(BaseModel):
     messages: list[Message] = Field(default_factory=list)
     termination: Termination
     termination_detail: str = ""
+    format_errors: int = Field(default=0, description="Assistant turns that broke the call protocol.")
     checks: list[CheckResult] = Field(default_factory=list)
     kept: bool = False
     reject_reason: str | None = None
     usage: dict[str, Usage] = Field(default_factory=dict, description="Per model name.")
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        exclude=True,
+        description="Seconds spent in each role during the run; kept in memory only, so the "
+        "serialized trajectory stays identical across reruns.",
+    )
 
     @property
     def calls(self) -> list[ToolCall]:
