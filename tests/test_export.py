@@ -245,6 +245,17 @@ def test_openai_round_trip_keeps_ids_arguments_and_tools(build):
     assert exported["messages"][-1] == {"role": "assistant", "content": trajectory.messages[-1].content}
 
 
+def test_openai_renames_a_reused_call_id_so_each_answer_names_one_call():
+    trajectory = sequential()
+    for message in trajectory.messages[1:5]:
+        for item in [*message.tool_calls, *message.tool_results]:
+            setattr(item, "id" if isinstance(item, ToolCall) else "call_id", "call_0")
+    exported = get_exporter("openai").convert(trajectory)
+    assert check_openai_record(exported) == []
+    assert [m.get("tool_call_id") or m["tool_calls"][0]["id"] for m in exported["messages"][2:6]] == [
+        "call_0", "call_0", "call_0_2", "call_0_2"]
+
+
 def test_openai_call_turn_content_is_the_thought_or_null():
     assert record("openai", sequential)["messages"][2]["content"] == "I need the author first."
     assert record("openai", question)["messages"][4]["content"] is None
