@@ -114,6 +114,14 @@ def test_registry_names_the_three_formats_and_refuses_others():
         get_exporter("alpaca")
 
 
+def test_a_plug_in_format_is_found_by_dotted_path_and_must_be_an_exporter():
+    assert get_exporter("environment.export.button.ButtonExporter").name == "button"
+    with pytest.raises(ValueError, match="'json.JSONDecoder' is not an Exporter subclass"):
+        get_exporter("json.JSONDecoder")
+    with pytest.raises(ValueError, match="cannot import export format 'nowhere.Exporter'"):
+        get_exporter("nowhere.Exporter")
+
+
 def test_export_set_writes_kept_trajectories_that_pass_the_strict_readers(tmp_path: Path):
     with ExportSet(tmp_path, available_exporters()) as exports:
         for build in TRAJECTORIES:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from environment.export import available_exporters, get_exporter
-from environment.export.validate import Report, check_export_file
+from environment.export.validate import CHECKERS, Report, check_export_file
 
 SHOWN_PROBLEMS = 10
 
@@ -33,11 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.run_dir.is_dir():
         print(f"error: {args.run_dir} is not a directory", file=sys.stderr)
         return 2
-    try:
-        exporters = [get_exporter(name) for name in args.formats]
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+    unreadable = [name for name in args.formats if name not in CHECKERS]
+    if unreadable:
+        print(f"error: no strict reader for {unreadable}; readable formats: {', '.join(sorted(CHECKERS))}", file=sys.stderr)
         return 2
+    exporters = [get_exporter(name) for name in args.formats]
     directory = _export_dir(args.run_dir)
     reports: list[Report] = []
     rows = [("format", "file", "records", "problems")]

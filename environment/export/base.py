@@ -9,6 +9,7 @@ writes a record its strict reader would reject for structural reasons.
 
 from __future__ import annotations
 
+import importlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -141,9 +142,20 @@ def available_exporters() -> list[str]:
 
 
 def get_exporter(name: str) -> Exporter:
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown export format {name!r}; allowed: {', '.join(available_exporters())}")
-    return _REGISTRY[name]()
+    """A registered format by name, or any Exporter subclass by dotted path (``pkg.module.Class``)."""
+    if name in _REGISTRY:
+        return _REGISTRY[name]()
+    allowed = f"allowed: {', '.join(available_exporters())}, or a dotted path to an Exporter subclass"
+    if "." not in name:
+        raise ValueError(f"unknown export format {name!r}; {allowed}")
+    module_name, _, class_name = name.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"cannot import export format {name!r} ({error}); {allowed}") from None
+    if not (isinstance(found, type) and issubclass(found, Exporter)):
+        raise ValueError(f"export format {name!r} is not an Exporter subclass; {allowed}")
+    return found()
 
 
 class ExportSet:
