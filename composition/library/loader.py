@@ -1,0 +1,199 @@
+"""Load and cross-check the typed atomic-task library shipped as package data.
+
+Layout of ``data/``: ``types.json`` maps each semantic type to the one JSON Schema every
+function property of that type must use; each other ``<domain>.json`` holds that domain's
+functions (by name) and its task entries. Because typed properties share one schema, a
+producer's output always validates against any consumer parameter of the same type, which is
+what makes type matching safe. A bad file fails loudly with file, entry id and field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from pydantic import ValidationError
+
+from composition.library.models import LibraryEntry
+from composition.models import FunctionSpec
+
+TYPES_FILE = "types.json"
+
+
+class LibraryError(ValueError):
+    """A library data file is unreadable or inconsistent; the message names file, entry, field."""
+
+
+class TaskLibrary:
+    """All entries plus indexes by the semantic type they produce and consume."""
+
+    def __init__(self, entries: Iterable[LibraryEntry], types: dict[str, dict[str, Any]]) -> None:
+        self.entries: tuple[LibraryEntry, ...] = tuple(entries)
+        self.types = types
+        self._by_id = {entry.id: entry for entry in self.entries}
+        self._producers: dict[str, list[LibraryEntry]] = {}
+        self._consumers: dict[str, list[tuple[LibraryEntry, str]]] = {}
+        for entry in self.entries:
+            self._producers.setdefault(entry.output_type, []).append(entry)
+            for slot, spec in entry.slots.items():
+                self._consumers.setdefault(spec.type, []).append((entry, slot))
+
+    @property
+    def domains(self) -> list[str]:
+        return sorted({entry.domain for entry in self.entries})
+
+    def get(self, entry_id: str) -> LibraryEntry:
+        try:
+            return self._by_id[entry_id]
+        except KeyError:
+            raise KeyError(f"no library entry {entry_id!r}") from None
+
+    def producers_of(self, semantic_type: str) -> list[LibraryEntry]:
+        """Entries whose answer has this type."""
+        return list(self._producers.get(semantic_type, []))
+
+    def consumers_of(self, semantic_type: str) -> list[tuple[LibraryEntry, str]]:
+        """(entry, slot) pairs whose slot takes this type."""
+        return list(self._consumers.get(semantic_type, []))
+
+
+def default_data_dir() -> Path:
+    return Path(str(resources.files("composition.library") / "data"))
+
+
+@lru_cache(maxsize=4)
+def load_library(data_dir: str | Path | None = None) -> TaskLibrary:
+    """The library in ``data_dir`` (the packaged one by default), validated; cached per folder."""
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    types = _load_types(folder / TYPES_FILE)
+    entries: list[LibraryEntry] = []
+    functions: dict[str, tuple[Path, FunctionSpec]] = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name != TYPES_FILE:
+            entries.extend(_load_domain(path, types, functions))
+    _check_unique_ids(entries)
+    if not entries:
+        raise LibraryError(f"{folder}: no library entries found")
+    return TaskLibrary(entries, types)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LibraryError(f"{path}: cannot read: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise LibraryError(f"{path}: line {error.lineno}: invalid JSON: {error.msg}") from None
+
+
+def _load_types(path: Path) -> dict[str, dict[str, Any]]:
+    types = _read_json(path).get("types")
+    if not isinstance(types, dict) or not types:
+        raise LibraryError(f"{path}: field 'types' must be a non-empty object")
+    for name, schema in types.items():
+        try:
+            Draft202012Validator.check_schema(schema)
+        except Exception as error:  # jsonschema raises SchemaError with a message
+            raise LibraryError(f"{path}: types.{name}: not a valid JSON Schema: {error}") from None
+    return types
+
+
+def _load_domain(
+    path: Path, types: dict[str, dict[str, Any]], functions: dict[str, tuple[Path, FunctionSpec]]
+) -> list[LibraryEntry]:
+    data = _read_json(path)
+    domain = data.get("domain")
+    if not isinstance(domain, str) or not domain:
+        raise LibraryError(f"{path}: field 'domain' must be a non-empty string")
+    specs = {name: _function(path, name, raw, functions) for name, raw in data.get("functions", {}).items()}
+    entries = []
+    for position, raw in enumerate(data.get("tasks", [])):
+        entry_id = raw.get("id", f"#{position}") if isinstance(raw, dict) else f"#{position}"
+        where = f"{path}: entry {entry_id!r}"
+        entry = _entry(where, raw, domain, data.get("scenario"), specs)
+        _check_types(where, entry, types)
+        entries.append(entry)
+    return entries
+
+
+def _function(
+    path: Path, name: str, raw: dict[str, Any], seen: dict[str, tuple[Path, FunctionSpec]]
+) -> FunctionSpec:
+    try:
+        spec = FunctionSpec(name=name, **raw)
+    except (ValidationError, TypeError) as error:
+        raise LibraryError(f"{path}: function {name!r}: {_first_error(error)}") from None
+    if name in seen and seen[name][1] != spec:
+        raise LibraryError(f"{path}: function {name!r}: differs from its definition in {seen[name][0]}")
+    seen[name] = (path, spec)
+    return spec
+
+
+def _entry(
+    where: str, raw: Any, domain: str, scenario: str | None, specs: dict[str, FunctionSpec]
+) -> LibraryEntry:
+    if not isinstance(raw, dict):
+        raise LibraryError(f"{where}: must be an object")
+    fields = {"domain": domain, "scenario": scenario, **raw}
+    function_name = fields.get("function")
+    if function_name is not None:
+        if function_name not in specs:
+            raise LibraryError(f"{where}: function: {function_name!r} is not defined; defined: {sorted(specs)}")
+        fields["function"] = specs[function_name]
+    try:
+        return LibraryEntry.model_validate(fields)
+    except ValidationError as error:
+        raise LibraryError(f"{where}: {_first_error(error)}") from None
+
+
+def _first_error(error: ValidationError | TypeError) -> str:
+    if isinstance(error, TypeError):
+        return str(error)
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "entry"
+    return f"{location}: {first['msg']}"
+
+
+def _without_description(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "description"}
+
+
+def _check_types(where: str, entry: LibraryEntry, types: dict[str, dict[str, Any]]) -> None:
+    """Every typed slot and output uses its type's schema; every example fits it."""
+    for slot, spec in entry.slots.items():
+        schema = _known(where, f"slots.{slot}.type", spec.type, types)
+        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        for value in spec.examples:
+            if not validator.is_valid(value):
+                raise LibraryError(f"{where}: slots.{slot}.examples: {value!r} is not a valid {spec.type}")
+        parameter = entry.parameter_schema(slot)
+        if parameter is not None and _without_description(parameter) != schema:
+            raise LibraryError(
+                f"{where}: function.parameters.{slot}: must use the {spec.type!r} schema {schema}"
+            )
+    output_schema = _known(where, "output_type", entry.output_type, types)
+    produced = entry.output_schema()
+    if produced is not None and _without_description(produced) != output_schema:
+        raise LibraryError(
+            f"{where}: function.responses.{entry.output_field}: must use the "
+            f"{entry.output_type!r} schema {output_schema}"
+        )
+
+
+def _known(where: str, field: str, semantic_type: str, types: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    if semantic_type not in types:
+        raise LibraryError(f"{where}: {field}: unknown type {semantic_type!r}; known: {', '.join(sorted(types))}")
+    return types[semantic_type]
+
+
+def _check_unique_ids(entries: list[LibraryEntry]) -> None:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.id in seen:
+            raise LibraryError(f"entry id {entry.id!r} appears twice in the library")
+        seen.add(entry.id)
