@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel
 
 from agents.protocol import ProtocolError, parse_turn
+from composition.ids import canonical_json
 from composition.models import IDENTIFIER_PATTERN
 from environment.export.system_prompt import stated_parallel_rule
 
@@ -86,18 +88,31 @@ def _catalogue(entries: list[tuple[str, Any]], schema_fields: tuple[str, ...]) -
         schema_problems = [problem for field in schema_fields for problem in _object_schema(entry[field], f"{spot} {field} of {name!r}")]
         problems += schema_problems
         if not schema_problems:
-            catalogue[name] = Draft202012Validator(entry["parameters"])
+            catalogue[name] = _validator(canonical_json(entry["parameters"]))
     return catalogue, problems
 
 
 def _object_schema(schema: Any, where: str) -> list[str]:
+    problem = _schema_problem(canonical_json(schema))
+    return [f"{where} {problem}"] if problem else []
+
+
+@lru_cache(maxsize=4096)
+def _schema_problem(schema_json: str) -> str | None:
+    """Checked once per distinct schema: a run repeats the same few tools thousands of times."""
+    schema = json.loads(schema_json)
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as error:
-        return [f"{where} is not a valid JSON Schema: {error.message}"]
+        return f"is not a valid JSON Schema: {error.message}"
     if not isinstance(schema, dict) or schema.get("type") != "object":
-        return [f"{where} must be a JSON Schema of type 'object'"]
-    return []
+        return "must be a JSON Schema of type 'object'"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json))
 
 
 def _call(where: str, name: Any, arguments: Any, catalogue: Catalogue) -> list[str]:
