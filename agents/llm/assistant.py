@@ -1,0 +1,122 @@
+"""LLMAssistant: a language model that solves the task with function calls, in either protocol."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from autogen_agentchat.base import Response
+from autogen_agentchat.messages import BaseChatMessage
+from autogen_core import CancellationToken
+from autogen_core.models import (
+    AssistantMessage,
+    ChatCompletionClient,
+    FunctionExecutionResultMessage,
+    LLMMessage,
+    SystemMessage,
+    UserMessage,
+)
+from autogen_core.tools import ToolSchema
+
+from agents.base import AssistantRole
+from agents.context import ConversationContext
+from agents.llm.prompting import create, function_json, render_prompt, subtask_plan
+from agents.llm.turns import TurnReader
+from agents.messages import FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
+from composition.models import FunctionSpec
+
+
+def tool_schema(spec: FunctionSpec) -> ToolSchema:
+    """The AutoGen tool schema of a function (its results schema is not shown to the model)."""
+    return ToolSchema(name=spec.name, description=spec.description, parameters=spec.parameters)  # type: ignore[typeddict-item]
+
+
+class LLMAssistant(AssistantRole):
+    """Sees the functions and, at generation time only, the sub-task plan; calls, asks or answers.
+
+    ``context.protocol`` picks how calls travel: ``native`` passes the functions as tools and
+    reads the model's tool_calls (``parallel_tool_calls`` follows ``context.parallel_calls``);
+    ``tags`` lists them in the prompt and reads ``<call>``/``<final>`` from the text. How a
+    reply is judged (call, question, final answer or format error) is documented in
+    agents/llm/turns.py. Endpoint failures raise RoleModelError.
+    """
+
+    def __init__(
+        self,
+        context: ConversationContext,
+        model_client: ChatCompletionClient,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(context, name, description)
+        self.model_client = model_client
+        functions = context.task.functions
+        self._reader = TurnReader(self.name, (spec.name for spec in functions), context.parallel_calls)
+        self._tools = [tool_schema(spec) for spec in functions] if context.protocol == "native" else []
+        self._history: list[LLMMessage] = [SystemMessage(content=self._system_prompt())]
+        self._pending: dict[str, tuple[str, Any]] = {}
+
+    def _system_prompt(self) -> str:
+        context = self.context
+        rule = render_prompt("assistant_parallel_on" if context.parallel_calls else "assistant_parallel_off")
+        plan = subtask_plan(context.task)
+        if context.protocol == "native":
+            return render_prompt("assistant_native", parallel_rule=rule, plan=plan)
+        return render_prompt("assistant_tags", tools=function_json(context.task.functions), parallel_rule=rule, plan=plan)
+
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
+        for message in messages:
+            if message.source != self.name:
+                self._history.append(self._heard(message))
+        extra: dict[str, Any] = {"parallel_tool_calls": self.context.parallel_calls} if self._tools else {}
+        result = await create(
+            self.model_client,
+            self.name,
+            self._history,
+            tools=self._tools,
+            extra_create_args=extra,
+            cancellation_token=cancellation_token,
+        )
+        if self.context.protocol == "native":
+            reply = self._reader.read_native(result)
+        else:
+            reply = self._reader.read_tags(result)
+        self._history.append(self._said(reply, result.content))
+        return Response(chat_message=reply)
+
+    def _said(self, reply: BaseChatMessage, content: Any) -> AssistantMessage:
+        """Our own turn as the model should remember it."""
+        if isinstance(reply, FunctionCallMessage):
+            self._pending = {call.id: (call.name, json.loads(call.arguments or "{}")) for call in reply.content}
+            if self.context.protocol == "native":
+                return AssistantMessage(content=reply.content, thought=reply.thought or None, source=self.name)
+        if isinstance(reply, FormatErrorMessage):
+            return AssistantMessage(content=reply.raw or "(empty reply)", source=self.name)
+        return AssistantMessage(content=content if isinstance(content, str) else reply.to_model_text(), source=self.name)
+
+    def _heard(self, message: BaseChatMessage) -> LLMMessage:
+        """Another participant's message as the model should read it."""
+        if isinstance(message, FunctionResultMessage):
+            if self.context.protocol == "native":
+                return FunctionExecutionResultMessage(content=list(message.content))
+            return UserMessage(content=self._tag_results(message), source=message.source)
+        return UserMessage(content=message.to_model_text(), source=message.source)
+
+    def _tag_results(self, message: FunctionResultMessage) -> str:
+        """Results as the tag prompt announces them: name, arguments and results per call, in order."""
+        entries = []
+        for result in message.content:
+            name, arguments = self._pending.get(result.call_id, (result.name, {}))
+            entry: dict[str, Any] = {"name": name, "arguments": arguments}
+            if result.is_error:
+                entry["error"] = result.content
+            else:
+                try:
+                    entry["results"] = json.loads(result.content)
+                except json.JSONDecodeError:
+                    entry["results"] = result.content
+            entries.append(entry)
+        return json.dumps(entries, ensure_ascii=False)

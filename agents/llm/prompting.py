@@ -1,0 +1,73 @@
+"""What every LLM role shares: its prompt templates, the task rendered as text, and model calls."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from importlib.resources import files
+from string import Template
+from typing import Any
+
+from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, RequestUsage
+
+from composition.models import CompositionalTask, FunctionSpec
+
+
+class RoleModelError(RuntimeError):
+    """A role could not get a usable reply from its model; the controller records agent_error."""
+
+
+@cache
+def _template(name: str) -> Template:
+    path = files("agents.llm") / "prompts" / f"{name}.md"
+    if not path.is_file():
+        raise FileNotFoundError(f"no prompt template {name!r} at {path}")
+    return Template(path.read_text(encoding="utf-8").strip())
+
+
+def render_prompt(name: str, **values: str) -> str:
+    """Fill ``prompts/<name>.md``; a placeholder without a value is an error naming it."""
+    try:
+        return _template(name).substitute(values)
+    except KeyError as error:
+        raise KeyError(f"prompt template {name!r} needs a value for {error.args[0]!r}") from None
+
+
+def background_facts(task: CompositionalTask) -> str:
+    """The atomic task texts as a bulleted list (what the user knows, without any tool)."""
+    return "\n".join(f"- {atomic.text}" for atomic in task.atomic_tasks)
+
+
+def subtask_plan(task: CompositionalTask) -> str:
+    """The sub-task decomposition in order with its dependencies: generation-time guidance only."""
+    lines = []
+    for index, atomic in enumerate(task.atomic_tasks):
+        needs = task.producers(index)
+        after = f" (uses the result of step {', '.join(str(i + 1) for i in needs)})" if needs else ""
+        lines.append(f"{index + 1}. {atomic.text}{after}")
+    return "\n".join(lines)
+
+
+def function_json(functions: Sequence[FunctionSpec]) -> str:
+    """Functions as JSON with name, description, parameters and responses."""
+    return json.dumps([spec.model_dump(mode="json") for spec in functions], ensure_ascii=False)
+
+
+def add_usage(total: RequestUsage | None, usage: RequestUsage) -> RequestUsage:
+    if total is None:
+        return usage
+    return RequestUsage(
+        prompt_tokens=total.prompt_tokens + usage.prompt_tokens,
+        completion_tokens=total.completion_tokens + usage.completion_tokens,
+    )
+
+
+async def create(
+    client: ChatCompletionClient, role: str, messages: Sequence[LLMMessage], **kwargs: Any
+) -> CreateResult:
+    """One model request; any endpoint failure becomes a RoleModelError naming the role."""
+    try:
+        return await client.create(list(messages), **kwargs)
+    except Exception as error:  # the openai/AutoGen error hierarchy is wide; the cause is kept
+        raise RoleModelError(f"{role}: model request failed: {type(error).__name__}: {error}") from error

@@ -1,0 +1,115 @@
+"""LLMToolSimulator: a language model playing every function, within each function's schema."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from autogen_agentchat.base import Response
+from autogen_agentchat.messages import BaseChatMessage
+from autogen_core import CancellationToken, FunctionCall
+from autogen_core.models import ChatCompletionClient, FunctionExecutionResult, SystemMessage, UserMessage
+
+from agents.base import ToolRole
+from agents.context import ConversationContext
+from agents.llm.prompting import render_prompt
+from agents.messages import FunctionCallMessage, FunctionResultMessage
+from agents.offline.validation import validation_errors
+from composition.ids import canonical_json
+from composition.llm.structured import JsonAnswer, Rejection, ask_json
+from composition.models import FunctionSpec
+
+
+class LLMToolSimulator(ToolRole):
+    """Answers each call with results that validate against the function's ``responses``.
+
+    The model is asked with structured outputs (the ``responses`` schema) when its config says
+    the endpoint supports them, else for JSON in text; either way the answer is validated and
+    asked again up to ``retries`` times (composition/llm/structured.py). A call that still
+    fails, names an unknown function or breaks ``parameters``, gets an error result (``is_error``) so verification
+    rejects the trajectory with a reason. Identical calls within a conversation get the same
+    result, and each request shows the earlier results so the world stays consistent.
+    """
+
+    def __init__(
+        self,
+        context: ConversationContext,
+        model_client: ChatCompletionClient,
+        name: str | None = None,
+        description: str | None = None,
+        retries: int = 2,
+    ) -> None:
+        super().__init__(context, name, description)
+        self.model_client = model_client
+        self.retries = retries
+        self._results: dict[str, FunctionExecutionResult] = {}
+        self._earlier: list[dict[str, Any]] = []
+
+    async def on_messages(
+        self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
+    ) -> Response:
+        latest = next((m for m in reversed(messages) if isinstance(m, FunctionCallMessage)), None)
+        if latest is None:
+            raise ValueError(f"{self.name} answers a FunctionCallMessage; it received {[type(m).__name__ for m in messages]}")
+        calls = list(latest.content)
+        fresh: dict[str, FunctionCall] = {}
+        for call in calls:
+            fresh.setdefault(self._key(call), call)
+        fresh = {key: call for key, call in fresh.items() if key not in self._results}
+        answers = await asyncio.gather(*(self._simulate(call) for call in fresh.values()))
+        for key, call, answer in zip(fresh, fresh.values(), answers, strict=True):
+            self._results[key] = answer
+            if not answer.is_error:
+                self._earlier.append({"name": call.name, "arguments": _arguments(call), "results": json.loads(answer.content)})
+        results = [self._results[self._key(call)].model_copy(update={"call_id": call.id}) for call in calls]
+        return Response(chat_message=FunctionResultMessage(content=results, source=self.name))
+
+    @staticmethod
+    def _key(call: FunctionCall) -> str:
+        return canonical_json([call.name, _arguments(call)])
+
+    async def _simulate(self, call: FunctionCall) -> FunctionExecutionResult:
+        spec = self.context.task.function(call.name)
+        if spec is None:
+            return _error(call, f"unknown function {call.name!r}")
+        problems = validation_errors(spec.parameters, _arguments(call))
+        if problems:
+            return _error(call, f"invalid arguments for {call.name}: {'; '.join(problems)}")
+        answer = await ask_json(
+            self.model_client,
+            [
+                SystemMessage(content=self._system_prompt(spec)),
+                UserMessage(content=json.dumps({"name": call.name, "arguments": _arguments(call)}), source="assistant"),
+            ],
+            JsonAnswer.from_schema(f"{spec.name}_results", spec.responses),
+            retries=self.retries,
+        )
+        if isinstance(answer, Rejection):
+            return _error(call, f"simulation_failed ({answer.reason}): {answer.detail}")
+        problems = validation_errors(spec.responses, answer)
+        if problems:
+            return _error(call, f"simulation_failed (schema_mismatch): {'; '.join(problems)}")
+        return FunctionExecutionResult(content=json.dumps(answer, ensure_ascii=False), name=call.name, call_id=call.id, is_error=False)
+
+    def _system_prompt(self, spec: FunctionSpec) -> str:
+        earlier = "\n".join(json.dumps(entry, ensure_ascii=False) for entry in self._earlier) or "(none yet)"
+        return render_prompt(
+            "tool",
+            task=self.context.task.text,
+            function=json.dumps(spec.model_dump(mode="json"), ensure_ascii=False),
+            earlier=earlier,
+        )
+
+
+def _arguments(call: FunctionCall) -> Any:
+    """The call's arguments as JSON; unparsable text is kept as a string (and still keyed)."""
+    try:
+        return json.loads(call.arguments or "{}")
+    except json.JSONDecodeError:
+        return call.arguments
+
+
+def _error(call: FunctionCall, message: str) -> FunctionExecutionResult:
+    return FunctionExecutionResult(content=message, name=call.name, call_id=call.id, is_error=True)
