@@ -432,6 +432,30 @@ def test_readers_refuse_records_that_are_not_objects(name):
     assert CHECKERS[name]({})
 
 
+def _spots(value: Any, path: tuple = ()) -> list[tuple]:
+    """Every place inside a JSON value, as a path of keys and indices."""
+    inner = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    return [path] + [spot for key, item in inner for spot in _spots(item, (*path, key))]
+
+
+@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+def test_readers_report_junk_anywhere_in_a_record_without_crashing(name):
+    good = record(name, question)
+    junk_values = [None, 7, ["x"], {"x": 1}, "", "[1, {]"]
+    spots = [spot for spot in _spots(good) if spot]
+    for spot in spots:
+        for junk in junk_values:
+            broken = copy.deepcopy(good)
+            holder = broken
+            for key in spot[:-1]:
+                holder = holder[key]
+            original, holder[spot[-1]] = holder[spot[-1]], junk
+            problems = CHECKERS[name](broken)
+            assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
+            if junk in (None, 7) and junk != original:  # nowhere a valid value in these records
+                assert problems, (spot, junk)
+
+
 # --- files and the command line ------------------------------------------------------------------
 
 

@@ -85,6 +85,7 @@ def _catalogue(entries: list[tuple[str, Any]], schema_fields: tuple[str, ...]) -
             continue
         if name in catalogue:
             problems.append(f"{spot} lists {name!r} twice")
+        problems += _text(entry["description"], f"{spot} description of {name!r}")
         schema_problems = [problem for field in schema_fields for problem in _object_schema(entry[field], f"{spot} {field} of {name!r}")]
         problems += schema_problems
         if not schema_problems:
@@ -117,7 +118,7 @@ def _validator(schema_json: str) -> Draft202012Validator:
 
 def _call(where: str, name: Any, arguments: Any, catalogue: Catalogue) -> list[str]:
     """A call must name a listed tool and carry an arguments object valid against its parameters."""
-    if name not in catalogue:
+    if not isinstance(name, str) or name not in catalogue:
         return [f"{where} calls {name!r}, which is not a listed tool; listed: {sorted(catalogue)}"]
     if not isinstance(arguments, dict):
         return [f"{where} arguments of {name!r} must be a JSON object"]
@@ -204,7 +205,7 @@ def check_button_record(record: Any) -> list[str]:
     pending: list[dict[str, Any]] = []
     for index, message in enumerate(messages[1:], start=1):
         where, role, content = f"messages[{index}]", message["role"], message["content"]
-        if role not in expected:
+        if not isinstance(role, str) or role not in expected:
             wanted = " or ".join(sorted(expected)) if expected else "nothing after the final answer"
             return problems + [f"{where} has role {role!r}; expected {wanted}"]
         if role == "user":
@@ -306,7 +307,7 @@ def check_openai_record(record: Any) -> list[str]:
     for index, message in enumerate(messages[1:], start=1):
         where = f"messages[{index}]"
         role = message.get("role") if isinstance(message, dict) else None
-        if role not in expected:
+        if not isinstance(role, str) or role not in expected:
             wanted = " or ".join(sorted(expected)) if expected else "nothing"
             unanswered = f" (calls {pending} are still unanswered)" if pending else ""
             return problems + [f"{where} has role {role!r}; expected {wanted}{unanswered}"]
@@ -326,7 +327,8 @@ def check_openai_record(record: Any) -> list[str]:
             if message.get("content") is not None and not isinstance(message["content"], str):
                 problems.append(f"{where}.content must be a string or null")
             call_problems, pending = _openai_calls(where, message["tool_calls"], catalogue, seen)
-            problems += call_problems + _parallel(where, len(message["tool_calls"]), parallel)
+            count = len(message["tool_calls"]) if isinstance(message["tool_calls"], list) else 0
+            problems += call_problems + _parallel(where, count, parallel)
             expected = {"tool"} if pending else set()
         else:
             problems += _keys(message, where, {"role", "content"}, frozenset({"tool_calls"}))
