@@ -294,16 +294,31 @@ class SchemaValueGenerator:
     def _number(self, schema: dict[str, Any], tokens: frozenset[str], integer: bool) -> int | float:
         low, high, decimals = _first_match(tokens, NUMBER_HINTS) or ((1, 100, 0) if integer else (1, 500, 2))
         lower, upper = _bounds(schema)
-        if lower is not None:
-            low = max(low, lower)
-        if upper is not None:
-            high = min(high, upper)
-        if low > high:  # the hint's range lies outside the schema's bounds: use the bounds
-            low = lower if lower is not None else upper - 100
-            high = upper if upper is not None else lower + 100
+        hinted = (low if lower is None else max(low, lower), high if upper is None else min(high, upper))
+        if lower is None:
+            lower = 0 if upper is None else upper - 100
+        bounded = (lower, upper if upper is not None else lower + 100)
+        for span in (hinted, bounded):  # the hint's range may miss the schema's bounds entirely
+            value = self._number_in(*span, schema, integer, decimals)
+            if value is not None:
+                return value
+        return lower  # the bounds admit no value at all
+
+    def _number_in(
+        self, low: float, high: float, schema: dict[str, Any], integer: bool, decimals: int
+    ) -> int | float | None:
+        if low > high:
+            return None
         step = schema.get("multipleOf")
         if step:
-            return self._multiple(step, low, high, schema, integer)
+            first, last = math.ceil(low / step), math.floor(high / step)
+            candidates = [self.rng.randint(first, last)] if first <= last else []
+            for multiple in candidates + list(range(first, min(last, first + 8) + 1)):
+                value = multiple * step
+                value = int(round(value)) if float(value).is_integer() else round(value, 10)
+                if _within(value, schema) and _is_multiple(value, step) and not (integer and isinstance(value, float)):
+                    return value
+            return None
         if integer or decimals == 0:
             whole_low, whole_high = math.ceil(low), math.floor(high)
             whole_low += 0 if _within(whole_low, schema) else 1  # an exclusive bound excludes itself
@@ -311,32 +326,18 @@ class SchemaValueGenerator:
             if whole_low <= whole_high:
                 return self.rng.randint(whole_low, whole_high)
             if integer:
-                return whole_low
+                return None
         raw = self.rng.uniform(low, high)
-        for candidate in (round(raw, decimals or 2), raw, (low + high) / 2):
-            if _within(candidate, schema):
-                return candidate
-        return raw
-
-    def _multiple(self, step: float, low: float, high: float, schema: dict[str, Any], integer: bool) -> int | float:
-        first, last = math.ceil(low / step), math.floor(high / step)
-        candidates = [self.rng.randint(first, last)] if first <= last else []
-        candidates += list(range(first, min(last, first + 5) + 1))
-        for multiple in candidates:
-            value = multiple * step
-            value = int(round(value)) if integer or float(value).is_integer() else round(value, 10)
-            if _within(value, schema) and _is_multiple(value, step):
-                return value
-        return int(first * step) if integer else first * step
+        return next(
+            (value for value in (round(raw, decimals or 2), raw, (low + high) / 2) if _within(value, schema)), None
+        )
 
     def _string(self, schema: dict[str, Any], tokens: frozenset[str]) -> str:
         text = _formatted(schema.get("format"), self.rng, tokens)
-        if text is None:
-            producer = _first_match(tokens, STRING_HINTS)
-            if producer is not None:
-                text = producer(self.rng, tokens)
-            else:
-                text = f"{self.rng.choice(ADJECTIVES)} {self.rng.choice(NOUNS)}"
+        if text is not None:
+            return text  # lengths are not applied: cutting a date or an email would break it
+        producer = _first_match(tokens, STRING_HINTS)
+        text = producer(self.rng, tokens) if producer else f"{self.rng.choice(ADJECTIVES)} {self.rng.choice(NOUNS)}"
         low, high = schema.get("minLength", 0), schema.get("maxLength")
         if len(text) < low:
             text += "".join(self.rng.choice(string.ascii_lowercase) for _ in range(low - len(text)))
