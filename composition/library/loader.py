@@ -76,7 +76,7 @@ def load_library(data_dir: str | Path | None = None) -> TaskLibrary:
     for path in sorted(folder.glob("*.json")):
         if path.name != TYPES_FILE:
             entries.extend(_load_domain(path, types, functions))
-    _check_unique_ids(entries)
+    _check_references(entries)
     if not entries:
         raise LibraryError(f"{folder}: no library entries found")
     return TaskLibrary(entries, types)
@@ -191,9 +191,14 @@ def _known(where: str, field: str, semantic_type: str, types: dict[str, dict[str
     return types[semantic_type]
 
 
-def _check_unique_ids(entries: list[LibraryEntry]) -> None:
+def _check_references(entries: list[LibraryEntry]) -> None:
+    """Entry ids are unique, and ``avoid_after`` names existing entries."""
     seen: set[str] = set()
     for entry in entries:
         if entry.id in seen:
             raise LibraryError(f"entry id {entry.id!r} appears twice in the library")
         seen.add(entry.id)
+    for entry in entries:
+        unknown = sorted(set(entry.avoid_after) - seen)
+        if unknown:
+            raise LibraryError(f"entry {entry.id!r}: avoid_after: unknown entries {unknown}")

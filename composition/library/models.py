@@ -62,6 +62,9 @@ class LibraryEntry(BaseModel):
     function: FunctionSpec | None = None
     operation: str | None = None
     output_field: str | None = None
+    avoid_after: tuple[str, ...] = Field(
+        default=(), description="Entries whose answer must not feed this one, since the result is trivial."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> LibraryEntry:

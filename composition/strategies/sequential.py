@@ -1,0 +1,33 @@
+"""Sequential composition: each task consumes the answer of the one before it.
+
+"Who wrote the book Dune?" -> "When was that author born?" becomes
+"When was the author of the book Dune born?" (edges (0, 1), (1, 2), ...).
+"""
+
+from __future__ import annotations
+
+import random
+
+from composition.strategies.base import CompositionStrategy, TaskShape, register_strategy
+
+DEFAULT_MAX_CHAIN_LENGTH = 3
+
+
+@register_strategy
+class Sequential(CompositionStrategy):
+    name = "sequential"
+    description = (
+        "A chain: the first task is stated with concrete values, and every later task needs "
+        "the answer of the task right before it."
+    )
+
+    @property
+    def max_chain_length(self) -> int:
+        value = self.options.get("max_chain_length", DEFAULT_MAX_CHAIN_LENGTH)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+            raise ValueError(f"composition.max_chain_length must be an integer >= 2, got {value!r}")
+        return value
+
+    def shape(self, rng: random.Random) -> TaskShape:
+        length = rng.randint(2, self.max_chain_length)
+        return TaskShape(size=length, edges=tuple((i, i + 1) for i in range(length - 1)))
