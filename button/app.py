@@ -72,15 +72,16 @@ def build_verifier(cfg: DictConfig, settings: Settings, model_clients: Any) -> V
 
 
 def export_kept(files: RunFiles, formats: list[str]) -> None:
-    """Rebuild the exports from trajectories.jsonl, replacing the old ones in one step."""
-    staging = files.root / "export.partial"
+    """Rebuild the exports from trajectories.jsonl, then swap them in for the old ones."""
+    staging = files.root / ".export-staging"
     shutil.rmtree(staging, ignore_errors=True)
     with ExportSet(staging, formats) as exports:
         for record in read_records(files.trajectories):
             if record.get("kept"):
                 exports.write(Trajectory.model_validate(record))
     shutil.rmtree(files.export_dir, ignore_errors=True)
-    staging.rename(files.export_dir)
+    exports.directory.rename(files.export_dir)
+    staging.rmdir()
 
 
 async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
