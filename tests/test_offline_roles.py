@@ -114,6 +114,17 @@ async def test_tool_answers_each_call_and_reports_bad_ones_as_errors() -> None:
     assert "invalid arguments" in answer.content[2].content and "person" in answer.content[2].content
 
 
+PATTERNS = [
+    r"^[A-Z]{1,5}$",
+    r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+    r"^\d{3}-\w+$",
+    r"^(ab|cd)+\1?x*$",
+    r"[^a-z]{2}",
+    r"^ISBN [0-9]{9}[0-9X]$",
+    r"^[A-Z]{2}\d{2}( ?[A-Z0-9]{4})*$",
+]
+
+
 def random_schema(rng: random.Random, depth: int = 0) -> dict[str, Any]:
     """A random JSON Schema using the keywords the generator claims to honour."""
     kinds = ["string", "integer", "number", "boolean", "enum"] + (["object", "array"] if depth < 3 else [])
@@ -122,6 +133,8 @@ def random_schema(rng: random.Random, depth: int = 0) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "string"}
         if rng.random() < 0.4:  # a format, or lengths (the generator applies lengths to free text)
             schema["format"] = rng.choice(["date", "date-time", "email", "uri", "uuid", "ipv4"])
+        elif rng.random() < 0.3:
+            schema["pattern"] = rng.choice(PATTERNS)
         elif rng.random() < 0.5:
             schema["minLength"] = rng.randint(0, 12)
             schema["maxLength"] = schema["minLength"] + rng.randint(0, 6)

@@ -5,8 +5,9 @@ The offline tool simulator answers calls with these. Values follow the schema's 
 oneOf, local ``$ref``) and, where the schema leaves freedom, a hint taken from the property
 name ("author" -> a person's name, "city" -> a city, "price" -> an amount). Randomness comes
 only from the ``random.Random`` passed in, so a seeded generator gives the same value every time.
-Regular-expression ``pattern``s are not synthesized: a value is produced from the hints and
-may then fail such a pattern (the verifier reports it as invalid results).
+A string that misses its ``pattern`` is redrawn from the regular expression itself
+(``patterns.string_matching``); look-arounds are beyond it, and such a value is reported by the
+verifier as invalid results.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from agents.offline.patterns import string_matching
 from composition.ids import canonical_json
 
 Producer = Callable[[random.Random, frozenset[str]], Any]
@@ -343,6 +345,9 @@ class SchemaValueGenerator:
             text += "".join(self.rng.choice(string.ascii_lowercase) for _ in range(low - len(text)))
         if high is not None and len(text) > high:
             text = text[:high]
+        pattern = schema.get("pattern")
+        if pattern and not re.search(pattern, text):
+            text = string_matching(pattern, self.rng) or text
         return text
 
 
