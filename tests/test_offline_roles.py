@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from agents.context import ConversationContext
 from agents.messages import ROLE_MESSAGE_TYPES, FinalAnswerMessage, FunctionCallMessage, FunctionResultMessage
 from agents.offline import OracleAssistant, PlanError, SchemaToolSimulator, ScriptedUser
-from agents.offline.values import generate_value
+from agents.offline.values import CITIES, generate_value
 from composition.models import FunctionSpec
 from task_factory import BOOK_AUTHOR, compose, parallel_then_sequential_task, sequential_task, unplanned_task
 
@@ -201,7 +201,7 @@ def test_values_follow_property_name_hints() -> None:
     value = generate_value(schema, random.Random(0))
     first, last = value["author"].split(" ")
     assert first[0].isupper() and last[0].isupper()
-    assert value["departureCity"] in __import__("agents.offline.values", fromlist=["CITIES"]).CITIES
+    assert value["departureCity"] in CITIES
     assert len(value["currency"]) == 3 and value["currency"].isupper()
     assert "1925" <= value["birth_date"] <= "2000-12-31"
     assert 1 <= value["rating"] <= 5
