@@ -19,13 +19,14 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
+from composition.errors import ConfigurationError
 from composition.library.models import LibraryEntry
 from composition.models import FunctionSpec
 
 TYPES_FILE = "types.json"
 
 
-class LibraryError(ValueError):
+class LibraryError(ConfigurationError):
     """A library data file is unreadable or inconsistent; the message names file, entry, field."""
 
 

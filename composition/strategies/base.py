@@ -27,12 +27,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
+from composition.errors import ConfigurationError
 from composition.library import Placed, TaskLibrary
 from composition.strategies.matching import fill_shape
 from composition.strategies.shape import TaskShape
 
 
-class UnknownStrategyError(ValueError):
+class UnknownStrategyError(ConfigurationError):
     """A strategy name that no registered strategy answers to."""
 
     def __init__(self, name: str, allowed: list[str]) -> None:

@@ -66,16 +66,16 @@ def _fill(
 ) -> bool:
     producers = shape.producers(index)
     if consumer is None:
-        candidates, excluded = list(library.entries), set(ancestors)
+        pool, excluded = _pool(library, None, len(producers)), set(ancestors)
     else:
         entry, slot = consumer
-        candidates = library.producers_of(entry.slots[slot].type)
+        pool = _pool(library, entry.slots[slot].type, len(producers))
         excluded = {*ancestors, *entry.avoid_after}
-    candidates = [entry for entry in candidates if entry.id not in excluded and _fits(entry, len(producers))]
-    rng.shuffle(candidates)
+    candidates = [entry for entry in pool if entry.id not in excluded]
+    candidates = rng.sample(candidates, min(CANDIDATES_PER_NODE, len(candidates)))
     heights = _type_heights(library)
     needed = {producer: _depth(shape, producer) for producer in producers}
-    for entry in candidates[:CANDIDATES_PER_NODE]:
+    for entry in candidates:
         for slots in _slot_assignments(entry, needed, heights, rng):
             if all(
                 _fill(library, shape, producer, (entry, slot), (*ancestors, entry.id), rng, choices)
@@ -84,6 +84,13 @@ def _fill(
                 choices[index] = _Choice(entry, slots)
                 return True
     return False
+
+
+@lru_cache(maxsize=256)
+def _pool(library: TaskLibrary, semantic_type: str | None, producer_count: int) -> tuple[LibraryEntry, ...]:
+    """Entries answering ``semantic_type`` (any, if None) that can take ``producer_count`` producers."""
+    entries = library.producers_of(semantic_type) if semantic_type else library.entries
+    return tuple(entry for entry in entries if _fits(entry, producer_count))
 
 
 def _fits(entry: LibraryEntry, producer_count: int) -> bool:

@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+from typing import Any
 
+from composition.errors import ConfigurationError
 from composition.strategies.base import CompositionStrategy, TaskShape, register_strategy
 
 DEFAULT_MAX_CHAIN_LENGTH = 3
@@ -21,11 +24,14 @@ class Sequential(CompositionStrategy):
         "the answer of the task right before it."
     )
 
-    @property
-    def max_chain_length(self) -> int:
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self.max_chain_length = self._chain_length()
+
+    def _chain_length(self) -> int:
         value = self.options.get("max_chain_length", DEFAULT_MAX_CHAIN_LENGTH)
         if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-            raise ValueError(f"composition.max_chain_length must be an integer >= 2, got {value!r}")
+            raise ConfigurationError(f"composition.max_chain_length must be an integer >= 2, got {value!r}")
         return value
 
     def shape(self, rng: random.Random) -> TaskShape:
