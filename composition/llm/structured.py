@@ -1,0 +1,200 @@
+"""Ask a chat model for JSON: structured outputs, validation, bounded retries, explained failures.
+
+The request carries ``response_format`` ``json_schema`` (what AutoGen's ``json_output=Model``
+sends, strict whenever the schema allows it) but goes through the plain create call, so the
+raw text and finish reason stay visible: an answer that is not JSON, breaks the schema or is
+cut off is fed back to the model and asked again, a bounded number of times. Whatever still
+fails comes back as a :class:`Rejection` with a reason code; endpoint faults (after the openai
+client's own retries) are rejections too, never exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import openai
+from autogen_core.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
+from jsonschema import Draft202012Validator
+from openai.lib._pydantic import to_strict_json_schema
+from pydantic import BaseModel, ValidationError
+
+log = logging.getLogger(__name__)
+
+#: Reason codes of the helper itself; a stage's ``check`` adds its own (retried like these).
+NOT_RETRIED: frozenset[str] = frozenset({"refusal", "endpoint_error"})
+
+Answer = TypeVar("Answer", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why no usable answer came back; ``detail`` is for logs, ``reason`` for counters."""
+
+    reason: str
+    detail: str = ""
+
+
+Check = Callable[[Any], "tuple[str, str] | None"]
+"""A stage's own test of a parsed answer: None, or (reason code, what to fix)."""
+
+
+class _Failure(Exception):
+    def __init__(self, reason: str, detail: str, text: str = "") -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+        self.text = text  # the failed answer, shown back to the model on a retry
+
+
+def _is_free_form(schema: Any) -> bool:
+    """True when some object in the schema allows arbitrary keys (strict mode cannot say that)."""
+    if isinstance(schema, Mapping):
+        if schema.get("type") == "object" and (
+            "properties" not in schema or schema.get("additionalProperties", False) is not False
+        ):
+            return True
+        return any(_is_free_form(value) for value in schema.values())
+    if isinstance(schema, list):
+        return any(_is_free_form(value) for value in schema)
+    return False
+
+
+@dataclass(frozen=True)
+class JsonAnswer(Generic[Answer]):
+    """What to ask for: a pydantic model, or a raw JSON Schema (e.g. a function's ``responses``)."""
+
+    name: str
+    schema: dict[str, Any]
+    strict: bool
+    model: type[Answer] | None = None
+
+    @classmethod
+    def of(cls, model: type[Answer]) -> JsonAnswer[Answer]:
+        schema = to_strict_json_schema(model)
+        strict = not _is_free_form(schema)
+        return cls(model.__name__, schema if strict else model.model_json_schema(), strict, model)
+
+    @classmethod
+    def from_schema(cls, name: str, schema: Mapping[str, Any]) -> JsonAnswer[Any]:
+        Draft202012Validator.check_schema(schema)
+        safe_name = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "answer"
+        return cls(safe_name, dict(schema), False)
+
+    def response_format(self) -> dict[str, Any]:
+        return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.schema, "strict": self.strict}}
+
+    def parse(self, text: str) -> Any:
+        """The validated answer, or a _Failure saying whether the JSON or the schema was wrong."""
+        if self.model is not None:
+            try:
+                return self.model.model_validate_json(text)
+            except ValidationError as error:
+                reason = "invalid_json" if error.errors()[0]["type"] == "json_invalid" else "schema_mismatch"
+                raise _Failure(reason, _short(error)) from None
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise _Failure("invalid_json", str(error)) from None
+        problem = next(iter(Draft202012Validator(self.schema).iter_errors(value)), None)
+        if problem is not None:
+            where = "/".join(str(part) for part in problem.absolute_path) or "(root)"
+            raise _Failure("schema_mismatch", f"at {where}: {problem.message}")
+        return value
+
+
+def _short(error: ValidationError, limit: int = 5) -> str:
+    parts = [
+        f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()[:limit]
+    ]
+    return "; ".join(parts)
+
+
+def _with_schema_hint(messages: list[LLMMessage], answer: JsonAnswer[Any]) -> list[LLMMessage]:
+    """For endpoints without structured outputs: state the schema in the system message."""
+    hint = f"\n\nAnswer with one JSON object that matches this JSON Schema:\n{json.dumps(answer.schema)}"
+    if messages and isinstance(messages[0], SystemMessage):
+        return [SystemMessage(content=messages[0].content + hint), *messages[1:]]
+    return [SystemMessage(content=hint.strip()), *messages]
+
+
+async def _ask_once(client: ChatCompletionClient, messages: list[LLMMessage], answer: JsonAnswer[Any]) -> Any:
+    info = client.model_info
+    if info.get("structured_output", False):
+        extra = {"response_format": answer.response_format()}
+    else:
+        messages = _with_schema_hint(messages, answer)
+        extra = {"response_format": {"type": "json_object"}} if info.get("json_output", False) else {}
+    try:
+        result = await client.create(messages, extra_create_args=extra)
+    except openai.APIError as error:
+        raise _Failure("endpoint_error", f"{type(error).__name__}: {error}") from None
+    text = result.content if isinstance(result.content, str) else ""
+    if result.finish_reason == "length":
+        raise _Failure("truncated", "the answer was cut off at the token limit", text)
+    if result.finish_reason == "content_filter":
+        raise _Failure("refusal", "the endpoint's content filter stopped the answer")
+    if not isinstance(result.content, str):
+        raise _Failure("invalid_json", "the model called a function instead of answering with JSON")
+    if not text.strip():
+        # The API puts a refusal in `message.refusal` and leaves the content empty.
+        raise _Failure("refusal", "the model answered with no content")
+    try:
+        return answer.parse(text)
+    except _Failure as failure:
+        failure.text = text
+        raise
+
+
+def _as_json(value: Any) -> str:
+    return value.model_dump_json() if isinstance(value, BaseModel) else json.dumps(value, ensure_ascii=False)
+
+
+def _feedback(failure: _Failure) -> str:
+    if failure.reason == "truncated":
+        return "Your answer was cut off before it ended. Answer again with a shorter JSON object."
+    return (
+        f"Your answer could not be used ({failure.reason.replace('_', ' ')}: {failure.detail}). "
+        "Answer again with only a JSON object that matches the required schema."
+    )
+
+
+async def ask_json(
+    client: ChatCompletionClient,
+    messages: Sequence[LLMMessage],
+    answer: JsonAnswer[Any],
+    *,
+    retries: int = 2,
+    check: Check | None = None,
+) -> Any:
+    """The validated answer (a model instance, or a JSON value for raw schemas) or a Rejection.
+
+    Up to ``retries`` further requests follow an invalid, schema-breaking or truncated answer,
+    each seeing the failed answer and what was wrong with it; ``check`` failures count the
+    same way under their own reason. Refusals and endpoint errors are not retried here (the
+    openai client already retried 429/5xx).
+    """
+    conversation = list(messages)
+    attempt = 0
+    while True:
+        try:
+            value = await _ask_once(client, conversation, answer)
+            problem = check(value) if check is not None else None
+            if problem is None:
+                return value
+            raise _Failure(*problem, text=_as_json(value))
+        except _Failure as failure:
+            log.info("%s attempt %d rejected: %s: %s", answer.name, attempt + 1, failure.reason, failure.detail)
+            if failure.reason in NOT_RETRIED or attempt >= retries:
+                return Rejection(failure.reason, failure.detail)
+            attempt += 1
+            conversation = [
+                *conversation,
+                AssistantMessage(content=failure.text, source="model"),
+                UserMessage(content=_feedback(failure), source="user"),
+            ]
