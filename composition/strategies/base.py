@@ -7,17 +7,19 @@ by type matching (``compose``), and the LLM phase asks a model to write tasks of
 using ``description`` in its prompt.
 
 Adding a strategy is one new module in this package; it is imported automatically. E.g. a
-pure-parallel strategy (two independent tasks, no consumer) would read::
+fixed four-hop chain would read::
 
     @register_strategy
-    class PureParallel(CompositionStrategy):
-        name = "parallel"
-        description = "Two independent tasks asked together; neither needs the other's answer."
+    class FourHop(CompositionStrategy):
+        name = "four_hop"
+        description = "A chain of four tasks, each needing the answer of the one before it."
 
         def shape(self, rng):
-            return TaskShape(size=2, edges=())
+            return TaskShape(size=4, edges=((0, 1), (1, 2), (2, 3)))
 
-and a config ``composition/parallel.yaml`` with ``strategies: {parallel: 1.0}`` selects it.
+and a config ``composition/four_hop.yaml`` with ``strategies: {four_hop: 1.0}`` selects it.
+Offline realization by type matching handles shapes where every task but the last feeds
+exactly one consumer; a strategy with another shape overrides ``compose``.
 """
 
 from __future__ import annotations
