@@ -139,18 +139,18 @@ def parallel_then_sequential_task() -> CompositionalTask:
     )
 
 
+def weather(city: str) -> AtomicTask:
+    return atomic(
+        f"What is the temperature in {city} right now?",
+        f"the temperature in {city}",
+        [WEATHER],
+        Step(function="get_weather", arguments={"city": city, "unit": "celsius"}, output_field="temperature"),
+        "temperature",
+    )
+
+
 def reasoning_task() -> CompositionalTask:
     """Two weather look-ups, then a reasoning step (the temperature difference), no function."""
-
-    def weather(city: str) -> AtomicTask:
-        return atomic(
-            f"What is the temperature in {city} right now?",
-            f"the temperature in {city}",
-            [WEATHER],
-            Step(function="get_weather", arguments={"city": city, "unit": "celsius"}, output_field="temperature"),
-            "temperature",
-        )
-
     difference = atomic(
         "How much warmer is Lisbon than Oslo?",
         "how much warmer Lisbon is than Oslo, in degrees",
@@ -162,6 +162,23 @@ def reasoning_task() -> CompositionalTask:
         "How many degrees warmer is it in Lisbon than in Oslo right now?",
         "parallel_then_sequential",
         [weather("Oslo"), weather("Lisbon"), difference],
+        [(0, 2), (1, 2)],
+    )
+
+
+def comparison_task() -> CompositionalTask:
+    """Two weather look-ups, then a reasoning step that picks one of them (the warmer city)."""
+    warmer = atomic(
+        "Which is warmer right now, Oslo or Lisbon?",
+        "the warmer of the temperatures in Oslo and Lisbon",
+        [],
+        Step(operation="max_of", bindings={"a": OutputRef(task=0), "b": OutputRef(task=1)}),
+        "choice",
+    )
+    return compose(
+        "Is it warmer in Oslo or in Lisbon right now?",
+        "parallel_then_sequential",
+        [weather("Oslo"), weather("Lisbon"), warmer],
         [(0, 2), (1, 2)],
     )
 

@@ -17,7 +17,7 @@ from agents.messages import FinalAnswerMessage, FormatErrorMessage
 from agents.offline import OracleAssistant, SchemaToolSimulator, ScriptedUser
 from environment.controller import ENVIRONMENT, EnvironmentController
 from environment.trajectory import Termination
-from task_factory import parallel_then_sequential_task, reasoning_task, sequential_task, unplanned_task
+from task_factory import comparison_task, parallel_then_sequential_task, reasoning_task, sequential_task, unplanned_task
 
 
 def controller(assistant=OracleAssistant, **settings) -> EnvironmentController:
@@ -61,6 +61,15 @@ async def test_reasoning_step_needs_no_call_and_answers_from_the_results() -> No
     difference = round(lisbon - oslo, 4)
     expected = int(difference) if difference == int(difference) else difference
     assert f"is {expected}." in trajectory.messages[-1].content
+
+
+async def test_a_picking_step_is_answered_with_what_it_picked_not_the_input_name() -> None:
+    trajectory = await controller(seed=1).run(comparison_task())
+    oslo, lisbon = (r.results["temperature"] for r in trajectory.results)
+    warmer = "Lisbon" if lisbon > oslo else "Oslo"
+    final = trajectory.messages[-1].content
+    assert final.startswith(f"The warmer of the temperatures in Oslo and Lisbon is the temperature in {warmer} (")
+    assert f"({max(oslo, lisbon)})" in final
 
 
 async def test_max_turns_cuts_the_conversation_off() -> None:

@@ -121,6 +121,20 @@ class OracleAssistant(AssistantRole):
         """The value that answers a sub-task: its output field when it names one."""
         return self._resolve(OutputRef(task=index))
 
+    def _describe(self, index: int) -> str:
+        """The answer in words; an operation that picks one of its inputs (e.g. the larger of
+        ``a`` and ``b``) is described by what that input stands for, not by its name."""
+        value = self._answer(index)
+        step = self._tasks[index].step
+        assert step is not None
+        if step.operation is not None and isinstance(value, str):
+            if value in step.bindings:
+                ref = step.bindings[value]
+                return f"{_refer(self._tasks[ref.task])} ({_say(self._resolve(ref))})"
+            if value in step.arguments:
+                return _say(step.arguments[value])
+        return _say(value)
+
     def _call(self, index: int) -> FunctionCall:
         step = self._tasks[index].step
         assert step is not None and step.function is not None
@@ -133,7 +147,7 @@ class OracleAssistant(AssistantRole):
     def _thought(self, batch: list[int]) -> str:
         parts: list[str] = []
         if self._learned:
-            parts.append(" ".join(f"{_cap(_refer(self._tasks[i]))} is {_say(self._answer(i))}." for i in self._learned))
+            parts.append(" ".join(f"{_cap(_refer(self._tasks[i]))} is {self._describe(i)}." for i in self._learned))
         opener = "Next I need" if self._outputs else "First I need"
         needs = " and ".join(_refer(self._tasks[i]) for i in batch)
         parts.append(f"{opener} {needs}.")
@@ -143,10 +157,10 @@ class OracleAssistant(AssistantRole):
 
     def _final(self) -> FinalAnswerMessage:
         sinks = [i for i in range(len(self._tasks)) if not any(s == i for s, _ in self.context.task.edges)]
-        answer = " ".join(f"{_cap(_refer(self._tasks[i]))} is {_say(self._answer(i))}." for i in sinks)
+        answer = " ".join(f"{_cap(_refer(self._tasks[i]))} is {self._describe(i)}." for i in sinks)
         support = [i for i in range(len(self._tasks)) if i not in sinks]
         if support:
-            facts = "; ".join(f"{_refer(self._tasks[i])} is {_say(self._answer(i))}" for i in support)
+            facts = "; ".join(f"{_refer(self._tasks[i])} is {self._describe(i)}" for i in support)
             answer += f" (Along the way I found that {facts}.)"
         return FinalAnswerMessage(content=answer, thought="I have everything I need to answer.", source=self.name)
 

@@ -45,6 +45,7 @@ COUNTRIES = [
     "Czechia", "Chile", "Vietnam", "Norway", "Mexico", "Brazil", "Ireland", "New Zealand",
 ]
 COUNTRY_CODES = ["PT", "JP", "CA", "KE", "AU", "ES", "AT", "KR", "CZ", "CL", "VN", "NO"]
+TIMEZONES = ["Europe/Lisbon", "Asia/Tokyo", "America/Toronto", "Africa/Nairobi", "Australia/Melbourne", "Europe/Oslo"]
 CURRENCY_CODES = ["USD", "EUR", "JPY", "GBP", "CAD", "AUD", "CHF", "NOK", "BRL", "KRW"]
 LANGUAGES = ["English", "Spanish", "Japanese", "French", "German", "Portuguese", "Korean", "Italian"]
 TITLE_WORDS = [
@@ -137,6 +138,7 @@ STRING_HINTS: list[tuple[frozenset[str], Producer]] = [
                    "birthplace", "place", "region"}),
         _pick(CITIES),
     ),
+    (frozenset({"timezone", "tz", "zone"}), _pick(TIMEZONES)),
     (frozenset({"language", "lang"}), _pick(LANGUAGES)),
     (frozenset({"address", "street"}), lambda r, t: f"{r.randint(1, 250)} {r.choice(STREETS)}"),
     (frozenset({"zip", "postal", "postcode"}), lambda r, t: f"{r.randint(10000, 99999)}"),
