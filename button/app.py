@@ -19,6 +19,7 @@ from typing import Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -47,12 +48,22 @@ def _model_clients(cfg: DictConfig, settings: Settings) -> Any:
     return ModelClients(OmegaConf.to_container(cfg.model, resolve=True))
 
 
+def _instantiate_reporting_cause(config: Any, **kwargs: Any) -> Any:
+    """Hydra wraps a constructor's error; surface our own user-facing errors unwrapped."""
+    try:
+        return instantiate(config, **kwargs)
+    except InstantiationException as error:
+        if isinstance(error.__cause__, ButtonError):
+            raise error.__cause__ from None
+        raise
+
+
 def role_factory(role: str, cfg: DictConfig, model_clients: Any) -> RoleFactory:
     """A factory for one role; a ``model`` key in its config asks for a model client."""
     options = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(options, dict)
     model_overrides = options.pop("model", None)
-    factory = instantiate(options, _partial_=True)
+    factory = _instantiate_reporting_cause(options, _partial_=True)
     if model_overrides is None:
         return factory
     if model_clients is None:
@@ -93,7 +104,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     model_clients = _model_clients(cfg, settings)
     source_options = OmegaConf.to_container(cfg.composition.source, resolve=True)
     try:
-        source = instantiate(
+        source = _instantiate_reporting_cause(
             source_options,
             strategies=OmegaConf.to_container(cfg.composition.strategies, resolve=True),
             composition={k: v for k, v in OmegaConf.to_container(cfg.composition).items() if k != "source"},

@@ -1,7 +1,8 @@
-"""Console entry point: checks config-group choices, then hands the command line to Hydra.
+"""Console entry point: checks the command line, then hands it to Hydra.
 
-Hydra reports an unknown group option with a multi-line message; users of ``button`` get one
-line naming the value and the allowed ones, and exit status 2, before anything runs.
+Hydra reports a bad override with a multi-line message; users of ``button`` get one line
+naming the value and the allowed ones, and exit status 2, before anything runs: group options
+are checked against the config package, then the config is composed and validated once.
 """
 
 from __future__ import annotations
@@ -39,8 +40,37 @@ def check_group_overrides(arguments: list[str]) -> list[str]:
     return problems
 
 
+def _one_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if error.__cause__ is not None:
+        lines += [line.strip() for line in str(error.__cause__).splitlines()[:1]]
+    return " ".join(line for line in lines if not line.startswith("Set the environment variable"))
+
+
+def check_composed_config(arguments: list[str]) -> list[str]:
+    """Compose and validate the config a single run would use (sweeps are checked per job)."""
+    if any(argument.startswith("-") for argument in arguments):
+        return []  # --multirun, --cfg, --help and other Hydra modes
+    overrides = [a for a in arguments if not a.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from button.api import compose_config
+    from button.settings import validate_settings
+    from composition.errors import ButtonError
+
+    try:
+        validate_settings(OmegaConf.to_container(compose_config(overrides), resolve=True))
+    except ButtonError as error:
+        return [str(error)]
+    except (HydraException, OmegaConfBaseException) as error:
+        return [_one_line(error)]
+    return []
+
+
 def main() -> None:
-    problems = check_group_overrides(sys.argv[1:])
+    problems = check_group_overrides(sys.argv[1:]) or check_composed_config(sys.argv[1:])
     if problems:
         for problem in problems:
             print(f"button: error: {problem}", file=sys.stderr)

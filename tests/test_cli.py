@@ -103,7 +103,10 @@ def test_multirun_sweeps_strategies(tmp_path: Path) -> None:
         ("composition=zigzag", ["composition=zigzag", "sequential", "parallel_then_sequential", "mixed"]),
         ("num_tasks=-3", ["num_tasks", "-3"]),
         ("environment.protocol=xml", ["environment.protocol", "xml", "native", "tags"]),
-        ("composition.strategies={zigzag: 1}", ["zigzag", "sequential"]),
+        ("+composition.strategies.zigzag=1", ["zigzag", "sequential", "parallel_then_sequential"]),
+        ("composition.strategies.zigzag=1", ["composition.strategies", "zigzag"]),
+        ("composition.strategies.sequential=-1", ["sequential", "-1"]),
+        ("environment.max_turns=many", ["environment.max_turns", "many"]),
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path: Path, override: str, names: list[str]) -> None:
