@@ -20,9 +20,7 @@ from autogen_core.models import (
     ChatCompletionClient,
     CreateResult,
     LLMMessage,
-    ModelCapabilities,  # type: ignore[attr-defined]
     ModelInfo,
-    RequestUsage,
 )
 from autogen_core.tools import Tool, ToolSchema
 from autogen_ext.cache_store.diskcache import DiskCacheStore
@@ -30,11 +28,17 @@ from autogen_ext.models.cache import CHAT_CACHE_VALUE_TYPE, ChatCompletionCache
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents.client_wrapper import WrappedClient
+from agents.resilience import EndpointLimiter, EndpointLimits, ResilientClient
 from composition.errors import ConfigurationError
 from composition.ids import canonical_json, content_id
 
 #: Stands in for the key of local servers that need none (``api_key_env: null``).
 NO_KEY = "not-needed"
+#: The endpoint of ``base_url: null``, so it shares one limiter with an explicit spelling.
+OPENAI_ENDPOINT = "https://api.openai.com/v1"
+#: Model fields that do not change what the model answers, so they do not split the cache.
+NOT_IN_CACHE_KEY = {"cache_dir", "timeout", "max_retries", "api_key_env"}
 
 
 class ModelConfig(BaseModel):
@@ -51,7 +55,7 @@ class ModelConfig(BaseModel):
     temperature: float | None = Field(default=0.7, ge=0, le=2)
     max_tokens: int | None = Field(default=2048, ge=1)
     timeout: float = Field(default=60.0, gt=0)
-    max_retries: int = Field(default=3, ge=0, description="Retries of the openai client on 429/5xx/timeouts.")
+    max_retries: int = Field(default=3, ge=0, description="Retries on 429, 5xx, timeouts, connection errors, garbage.")
     structured_output: bool = Field(default=True, description="Endpoint accepts response_format json_schema.")
     family: str = Field(default="unknown", description="AutoGen model family; 'unknown' suits most servers.")
     vision: bool = False
@@ -81,6 +85,15 @@ def parse_model_config(values: Mapping[str, Any], where: str = "model") -> Model
         raise ConfigurationError("; ".join(problems)) from None
 
 
+def parse_limits(values: Mapping[str, Any]) -> EndpointLimits:
+    """The runner's endpoint limits; a bad value is one line naming ``runner.<field>``."""
+    try:
+        return EndpointLimits.model_validate(dict(values))
+    except ValidationError as error:
+        problems = [f"runner.{'.'.join(map(str, item['loc']))}={item.get('input')!r}: {item['msg']}" for item in error.errors()]
+        raise ConfigurationError("; ".join(problems)) from None
+
+
 def read_api_key(config: ModelConfig) -> str:
     """The key from the environment; a missing one is a ConfigurationError naming the variable."""
     if config.api_key_env is None:
@@ -95,13 +108,20 @@ def read_api_key(config: ModelConfig) -> str:
 
 
 class ModelUsage(BaseModel):
-    """What one model name cost: requests that reached the endpoint, failures, cache hits, tokens."""
+    """What one model name cost: answers the endpoint gave (``requests``), extra attempts after
+    a transient fault (``retries``, by kind), calls that still failed, cache hits, tokens."""
 
     requests: int = 0
+    retries: int = 0
+    retries_by_kind: dict[str, int] = Field(default_factory=dict)
     failed: int = 0
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+    def retried(self, kind: str) -> None:
+        self.retries += 1
+        self.retries_by_kind[kind] = self.retries_by_kind.get(kind, 0) + 1
 
     def record(self, result: CreateResult) -> None:
         if result.cached:
@@ -112,11 +132,11 @@ class ModelUsage(BaseModel):
         self.completion_tokens += result.usage.completion_tokens
 
 
-class MeteredClient(ChatCompletionClient):
+class MeteredClient(WrappedClient):
     """Counts every create call of the client it wraps into a shared :class:`ModelUsage`."""
 
     def __init__(self, inner: ChatCompletionClient, usage: ModelUsage) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.meter = usage
 
     def __repr__(self) -> str:
@@ -173,29 +193,6 @@ class MeteredClient(ChatCompletionClient):
             self.meter.failed += 1
             raise
 
-    async def close(self) -> None:
-        await self.inner.close()
-
-    def actual_usage(self) -> RequestUsage:
-        return self.inner.actual_usage()
-
-    def total_usage(self) -> RequestUsage:
-        return self.inner.total_usage()
-
-    def count_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
-        return self.inner.count_tokens(messages, tools=tools)
-
-    def remaining_tokens(self, messages: Sequence[LLMMessage], *, tools: Sequence[Tool | ToolSchema] = []) -> int:
-        return self.inner.remaining_tokens(messages, tools=tools)
-
-    @property
-    def capabilities(self) -> ModelCapabilities:  # type: ignore[override]
-        return self.inner.capabilities  # type: ignore[no-any-return]
-
-    @property
-    def model_info(self) -> ModelInfo:
-        return self.inner.model_info
-
 
 class ModelClients:
     """Builds one metered client per distinct model config; stages and roles ask with overrides.
@@ -204,11 +201,15 @@ class ModelClients:
     stage or role that names nothing shares the default client (and its connection pool).
     """
 
-    def __init__(self, default: Mapping[str, Any], cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, default: Mapping[str, Any], cache_dir: Path | None = None, limits: Mapping[str, Any] | None = None
+    ) -> None:
         self.default = parse_model_config(default)
         self.cache_dir = cache_dir
+        self.limits = parse_limits(limits or {})
         self._clients: dict[str, MeteredClient] = {}
-        self._caches: list[diskcache.Cache] = []
+        self._caches: dict[Path, diskcache.Cache] = {}
+        self._limiters: dict[str, EndpointLimiter] = {}
         self._usage: dict[str, ModelUsage] = {}
         if self.default.provider != "offline":
             read_api_key(self.default)  # fail before any request, not at the first stage
@@ -239,28 +240,42 @@ class ModelClients:
             temperature=config.temperature,
             max_tokens=config.max_tokens,
             timeout=config.timeout,
-            max_retries=config.max_retries,
+            max_retries=0,  # ResilientClient retries, so every attempt is limited and counted
             model_info=config.model_info(),
             include_name_in_message=False,  # many OpenAI-compatible servers reject `name`
         )
+        usage = self._usage.setdefault(config.name, ModelUsage())
+        client = ResilientClient(
+            client, self.limiter(config.base_url), usage, max_retries=config.max_retries, max_tokens=config.max_tokens
+        )
         cache_root = self.cache_dir if self.cache_dir is not None else config.cache_dir
         if cache_root is not None:
-            # The cache key covers messages and create args but not the model, so each config
-            # gets its own directory and two models never answer for each other.
-            directory = Path(cache_root) / content_id("model", config.model_dump(exclude={"cache_dir"}))
-            cache = diskcache.Cache(str(directory))
-            self._caches.append(cache)
-            client = ChatCompletionCache(client, DiskCacheStore[CHAT_CACHE_VALUE_TYPE](cache))
-        return MeteredClient(client, self._usage.setdefault(config.name, ModelUsage()))
+            client = ChatCompletionCache(client, DiskCacheStore[CHAT_CACHE_VALUE_TYPE](self._cache(cache_root, config)))
+        return MeteredClient(client, usage)
 
-    def usage(self) -> dict[str, dict[str, int]]:
-        """Requests (cache hits excluded), failures, cache hits and tokens per model name."""
+    def limiter(self, base_url: str | None) -> EndpointLimiter:
+        """The one limiter of an endpoint, shared by every model, stage and role that uses it."""
+        endpoint = (base_url or OPENAI_ENDPOINT).rstrip("/")
+        if endpoint not in self._limiters:
+            self._limiters[endpoint] = EndpointLimiter(self.limits)
+        return self._limiters[endpoint]
+
+    def _cache(self, root: str | Path, config: ModelConfig) -> diskcache.Cache:
+        """The cache directory of everything that shapes an answer (the key covers messages and
+        create args but not the model); timeouts, retries and the key's variable do not."""
+        directory = Path(root) / content_id("model", config.model_dump(exclude=NOT_IN_CACHE_KEY))
+        if directory not in self._caches:
+            self._caches[directory] = diskcache.Cache(str(directory))
+        return self._caches[directory]
+
+    def usage(self) -> dict[str, dict[str, Any]]:
+        """Requests (cache hits excluded), retries, failures, cache hits and tokens per model name."""
         return {name: usage.model_dump() for name, usage in self._usage.items()}
 
     async def close(self) -> None:
         for client in self._clients.values():
             await client.close()
-        for cache in self._caches:
+        for cache in self._caches.values():
             cache.close()
         self._clients.clear()
         self._caches.clear()

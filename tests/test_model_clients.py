@@ -59,8 +59,8 @@ async def test_usage_counts_requests_and_tokens_per_model_but_not_cache_hits(
     await clients.get({"name": "judge-model"}).create(MESSAGES)  # same messages, other model: not a hit
     assert len(server.requests) == 2
     assert clients.usage() == {
-        "local-model": {"requests": 1, "failed": 0, "cache_hits": 2, "prompt_tokens": 7, "completion_tokens": 3},
-        "judge-model": {"requests": 1, "failed": 0, "cache_hits": 0, "prompt_tokens": 7, "completion_tokens": 3},
+        "local-model": {"requests": 1, "retries": 0, "retries_by_kind": {}, "failed": 0, "cache_hits": 2, "prompt_tokens": 7, "completion_tokens": 3},
+        "judge-model": {"requests": 1, "retries": 0, "retries_by_kind": {}, "failed": 0, "cache_hits": 0, "prompt_tokens": 7, "completion_tokens": 3},
     }
     await clients.close()
     again = ModelClients({**model, "cache_dir": str(tmp_path / "cache")})  # a rerun is free
@@ -74,8 +74,9 @@ async def test_endpoint_failure_is_counted_and_raised(model: dict[str, Any], mon
         clients = ModelClients({**model, "base_url": failing.base_url, "max_retries": 1})
         with pytest.raises(openai.InternalServerError):
             await clients.get().create(MESSAGES)
-        assert len(failing.requests) == 2  # the openai client's own retry
+        assert len(failing.requests) == 2  # one retry, honouring retry-after-ms
         assert clients.usage()["local-model"]["failed"] == 1
+        assert clients.usage()["local-model"]["retries_by_kind"] == {"500": 1}
         assert clients.usage()["local-model"]["requests"] == 0
         await clients.close()
 
