@@ -1,0 +1,1 @@
+"""Scale benchmarks: a simulated chat-completions endpoint and the scenarios measured against it."""

@@ -1,0 +1,179 @@
+"""A simulated OpenAI-compatible endpoint in its own process, metering requests in flight.
+
+It runs in a child process on purpose: a real endpoint's CPU is not the client's, so the
+client's Python (one GIL) should not pay for parsing and answering requests. The server is a
+small asyncio HTTP/1.1 loop (keep-alive, Content-Length bodies, which is what the openai
+client sends); latency is ``uniform(latency - jitter, latency + jitter)`` per request.
+
+Utilization is integrated exactly: every change of the in-flight count adds
+``in_flight * elapsed`` to an area, so ``area / (concurrency * wall)`` is the time-weighted
+mean of requests in flight divided by the concurrency. ``GET /stats`` reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import random
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from benchmarks.roles import Answer, Faults, respond
+
+REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
+
+
+@dataclass(frozen=True)
+class EndpointSettings:
+    latency: float = 0.5
+    jitter: float = 0.25
+    faults: Faults = Faults()
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.latency < 0 or self.jitter < 0:
+            raise ValueError(f"latency and jitter must be >= 0 seconds, got {self.latency} and {self.jitter}")
+
+    def delay(self, rng: random.Random) -> float:
+        return max(0.0, rng.uniform(self.latency - self.jitter, self.latency + self.jitter))
+
+
+@dataclass
+class Meter:
+    """Counts and the exact in-flight area; a snapshot closes the area up to ``now``."""
+
+    requests: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    area: float = 0.0
+    statuses: dict[str, int] = field(default_factory=dict)
+    _last: float = field(default_factory=time.monotonic)
+
+    def _advance(self) -> None:
+        now = time.monotonic()
+        self.area += self.in_flight * (now - self._last)
+        self._last = now
+
+    def begin(self) -> None:
+        self._advance()
+        self.requests += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def end(self, status: int) -> None:
+        self._advance()
+        self.in_flight -= 1
+        self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+
+    def snapshot(self) -> dict[str, Any]:
+        self._advance()
+        return {
+            "requests": self.requests,
+            "in_flight": self.in_flight,
+            "max_in_flight": self.max_in_flight,
+            "area": self.area,
+            "statuses": dict(self.statuses),
+            "at": self._last,
+        }
+
+
+class Endpoint:
+    """The request loop; one instance lives in the child process."""
+
+    def __init__(self, settings: EndpointSettings) -> None:
+        self.settings = settings
+        self.meter = Meter()
+        self.rng = random.Random(settings.seed)
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        key, value = line.split(":", 1)
+                        headers[key.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                answer = await self.handle(method, path, body)
+                extra = "".join(f"{key}: {value}\r\n" for key, value in answer.headers)
+                writer.write(
+                    (
+                        f"HTTP/1.1 {answer.status} {REASONS.get(answer.status, 'Status')}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(answer.body)}\r\n{extra}\r\n"
+                    ).encode("latin-1")
+                    + answer.body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(self, method: str, path: str, body: bytes) -> Answer:
+        if method == "GET" and path == "/stats":
+            return Answer(200, json.dumps(self.meter.snapshot()).encode())
+        if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
+            return Answer(404, json.dumps({"error": {"message": f"no route {method} {path}"}}).encode())
+        self.meter.begin()
+        status = 500
+        try:
+            answer = respond(json.loads(body), self.settings.faults, self.rng)
+            status = answer.status
+            if not answer.immediate:
+                await asyncio.sleep(self.settings.delay(self.rng))
+            return answer
+        finally:
+            self.meter.end(status)
+
+
+async def _main(settings: EndpointSettings, port_pipe: Any) -> None:
+    endpoint = Endpoint(settings)
+    server = await asyncio.start_server(endpoint.serve, "127.0.0.1", 0, backlog=2048)
+    port_pipe.send(server.sockets[0].getsockname()[1])
+    port_pipe.close()
+    async with server:
+        await server.serve_forever()
+
+
+def _child(settings: EndpointSettings, port_pipe: Any) -> None:
+    asyncio.run(_main(settings, port_pipe))
+
+
+class EndpointProcess:
+    """Start the endpoint in a child process; ``base_url`` for clients, ``stats()`` for meters."""
+
+    def __init__(self, settings: EndpointSettings) -> None:
+        self.settings = settings
+        context = multiprocessing.get_context("spawn")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_child, args=(settings, send), name="bench-endpoint", daemon=True)
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> EndpointProcess:
+        self._process.start()
+        if not self._receive.poll(30):
+            self._process.kill()
+            raise RuntimeError("the benchmark endpoint did not start within 30 s")
+        self.port = self._receive.recv()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._process.terminate()
+        self._process.join(5)
+
+    def stats(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=10) as response:
+            return json.loads(response.read())
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self.settings)

@@ -1,0 +1,313 @@
+"""Measure how well the pipeline keeps an endpoint busy, what it costs in CPU, and how it survives faults.
+
+    python -m benchmarks.scale --scenario all
+
+Scenarios (each may be named with --scenario, repeated; ``all`` runs every one):
+
+- ``offline``: the offline pipeline in this process; trajectories per second and framework CPU
+  milliseconds per agent message (process CPU time / messages in the trajectories).
+- ``offline-scale``: ``button`` in a child process on the offline defaults; wall time,
+  trajectories per second and the child's own peak RSS (os.wait4).
+- ``utilization``: the LLM roles (composition/source=library, so tasks come from the offline
+  library and only the conversations use the endpoint) against a simulated endpoint with
+  latency and jitter; time-weighted mean requests in flight / runner.concurrency over the
+  whole run, and requests per second against the ideal concurrency / mean latency.
+- ``cpu``: the same at 20 ms latency and runner.concurrency=128, where the client's CPU is
+  the limit; the run's requests per second against the bare openai AsyncOpenAI client
+  hammering the same endpoint with as many concurrent requests, measured in the same process.
+- ``faults``: ``button`` in a child process against an endpoint that answers 10% 429
+  (Retry-After: 0), 5% 500 and 8% garbage; exit code, tracebacks on stderr, rejections
+  without a reason, and every export file read strictly.
+
+Numbers print as a table; the full measurements go to benchmarks/results/<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.endpoint import EndpointProcess, EndpointSettings
+from benchmarks.measure import export_problems, read_run, run_child
+from benchmarks.roles import Faults
+
+KEY_ENV = "BUTTON_BENCHMARK_API_KEY"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Defaults of one scenario; command-line flags replace them."""
+
+    tasks: int
+    concurrency: int = 64
+    latency: float = 0.5
+    jitter: float = 0.25
+
+
+DEFAULTS = {
+    "offline": Scenario(tasks=2000),
+    "offline-scale": Scenario(tasks=5000),
+    "utilization": Scenario(tasks=300, concurrency=64, latency=0.5, jitter=0.25),
+    "cpu": Scenario(tasks=300, concurrency=128, latency=0.02, jitter=0.0),
+    "faults": Scenario(tasks=100, concurrency=32, latency=0.1, jitter=0.05),
+}
+FAULTS = Faults(rate_429=0.10, rate_500=0.05, rate_garbage=0.08)
+
+
+@dataclass
+class Check:
+    """One number held against its target."""
+
+    name: str
+    value: float
+    target: str
+    ok: bool
+
+
+def llm_overrides(base_url: str, scenario: Scenario) -> list[str]:
+    """The LLM roles on the simulated endpoint; tasks from the offline library; no response cache."""
+    return [
+        "model=openai",
+        f"model.base_url={base_url}",
+        f"model.api_key_env={KEY_ENV}",
+        "model.cache_dir=null",
+        "composition/source=library",
+        f"num_tasks={scenario.tasks}",
+        f"runner.concurrency={scenario.concurrency}",
+        "runner.progress=false",
+    ]
+
+
+async def _timed_pipeline(run_dir: Path, overrides: list[str]) -> tuple[dict[str, Any], float, float]:
+    """Run the pipeline in this process; returns stats.json, wall seconds and process CPU seconds."""
+    from button.api import run_pipeline_async
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    stats = await run_pipeline_async(run_dir, overrides)
+    return stats, time.perf_counter() - wall, time.process_time() - cpu
+
+
+async def offline(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[Check]]:
+    run_dir = work / "offline"
+    _, wall, cpu = await _timed_pipeline(run_dir, [f"num_tasks={scenario.tasks}", "runner.progress=false"])
+    content = read_run(run_dir)
+    ms_per_message = 1000 * cpu / max(content.messages, 1)
+    result = {
+        "tasks": scenario.tasks,
+        "trajectories": content.trajectories,
+        "messages": content.messages,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "trajectories_per_s": content.trajectories / wall,
+        "cpu_ms_per_message": ms_per_message,
+    }
+    return result, [Check("offline CPU ms per agent message", ms_per_message, "<= 1.0", ms_per_message <= 1.0)]
+
+
+async def offline_scale(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[Check]]:
+    run_dir = work / "offline-scale"
+    child = run_child(["-m", "button", f"num_tasks={scenario.tasks}", f"hydra.run.dir={run_dir}", "runner.progress=false"])
+    if child.returncode != 0:
+        raise RuntimeError(f"button exited with {child.returncode}:\n{child.stderr[-2000:]}")
+    content = read_run(run_dir)
+    result = {
+        "tasks": scenario.tasks,
+        "trajectories": content.trajectories,
+        "wall_s": child.wall,
+        "cpu_s": child.cpu,
+        "trajectories_per_s": content.trajectories / child.wall,
+        "peak_rss_mb": child.max_rss_mb,
+    }
+    return result, [Check("offline peak RSS (MB)", child.max_rss_mb, "< 600", child.max_rss_mb < 600)]
+
+
+async def _endpoint_run(scenario: Scenario, work: Path, name: str) -> dict[str, Any]:
+    """One in-process LLM run against a fresh endpoint; utilization and rates from its meter."""
+    settings = EndpointSettings(latency=scenario.latency, jitter=scenario.jitter)
+    with EndpointProcess(settings) as endpoint:
+        before = endpoint.stats()
+        stats, wall, cpu = await _timed_pipeline(work / name, llm_overrides(endpoint.base_url, scenario))
+        after = endpoint.stats()
+        bare = await bare_client(endpoint.base_url, after["requests"] - before["requests"], scenario.concurrency) if name == "cpu" else None
+    requests = after["requests"] - before["requests"]
+    content = read_run(work / name)
+    result = {
+        "tasks": scenario.tasks,
+        "concurrency": scenario.concurrency,
+        "latency_s": scenario.latency,
+        "jitter_s": scenario.jitter,
+        "trajectories": content.trajectories,
+        "kept": content.kept,
+        "reject_reasons": content.reject_reasons,
+        "requests": requests,
+        "max_in_flight": after["max_in_flight"],
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "cpu_ms_per_request": 1000 * cpu / max(requests, 1),
+        "utilization": (after["area"] - before["area"]) / (scenario.concurrency * wall),
+        "requests_per_s": requests / wall,
+        "ideal_requests_per_s": scenario.concurrency / scenario.latency if scenario.latency else None,
+        "timings_s": stats.get("timings_s"),
+    }
+    if bare is not None:
+        result["bare_client"] = bare
+    return result
+
+
+async def utilization(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[Check]]:
+    result = await _endpoint_run(scenario, work, "utilization")
+    result["share_of_ideal_rate"] = result["requests_per_s"] / result["ideal_requests_per_s"]
+    return result, [Check("endpoint utilization", result["utilization"], ">= 0.90", result["utilization"] >= 0.90)]
+
+
+async def bare_client(base_url: str, requests: int, concurrency: int) -> dict[str, Any]:
+    """The openai AsyncOpenAI client alone: ``concurrency`` workers sending ``requests`` in total."""
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="benchmark-dummy-key", max_retries=0)
+    remaining = requests
+    messages = [{"role": "system", "content": "You are playing a person."}, {"role": "user", "content": "Hello."}]
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await client.chat.completions.create(model="loopback-model", messages=messages)  # type: ignore[arg-type]
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    await client.close()
+    return {"requests": requests, "wall_s": wall, "cpu_s": cpu, "requests_per_s": requests / wall}
+
+
+async def cpu_bound(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[Check]]:
+    result = await _endpoint_run(scenario, work, "cpu")
+    ratio = result["requests_per_s"] / result["bare_client"]["requests_per_s"]
+    result["ratio_to_bare_client"] = ratio
+    return result, [Check("CPU-bound req/s / bare AsyncOpenAI req/s", ratio, ">= 0.5", ratio >= 0.5)]
+
+
+async def faults(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[Check]]:
+    run_dir = work / "faults"
+    settings = EndpointSettings(latency=scenario.latency, jitter=scenario.jitter, faults=FAULTS)
+    with EndpointProcess(settings) as endpoint:
+        overrides = llm_overrides(endpoint.base_url, scenario)
+        child = run_child(["-m", "button", *overrides, f"hydra.run.dir={run_dir}"], env={KEY_ENV: "benchmark-dummy-key"})
+        served = endpoint.stats()
+    content = read_run(run_dir)
+    problems = export_problems(run_dir)
+    traceback = "Traceback" in child.stderr
+    result = {
+        "tasks": scenario.tasks,
+        "faults": vars(FAULTS),
+        "exit_code": child.returncode,
+        "traceback_on_stderr": traceback,
+        "stderr_tail": child.stderr[-1500:],
+        "wall_s": child.wall,
+        "requests": served["requests"],
+        "statuses": served["statuses"],
+        "trajectories": content.trajectories,
+        "kept": content.kept,
+        "reject_reasons": content.reject_reasons,
+        "unexplained_rejections": content.unexplained_rejections,
+        "export_records_with_problems": {name: len(found) for name, found in problems.items()},
+        "export_problems_sample": [p for found in problems.values() for p in found][:5],
+    }
+    bad_exports = sum(len(found) for found in problems.values())
+    return result, [
+        Check("faults: exit code", child.returncode, "== 0", child.returncode == 0),
+        Check("faults: tracebacks on stderr", int(traceback), "== 0", not traceback),
+        Check("faults: rejections without reason", content.unexplained_rejections, "== 0", content.unexplained_rejections == 0),
+        Check("faults: export problems", bad_exports, "== 0", bad_exports == 0 and bool(problems)),
+    ]
+
+
+RUNS: dict[str, Callable[[Scenario, Path], Awaitable[tuple[dict[str, Any], list[Check]]]]] = {
+    "offline": offline,
+    "offline-scale": offline_scale,
+    "utilization": utilization,
+    "cpu": cpu_bound,
+    "faults": faults,
+}
+
+
+def table(results: dict[str, dict[str, Any]], checks: list[Check]) -> str:
+    lines = [f"{'scenario':<14} {'measure':<28} value"]
+    shown = (
+        "trajectories_per_s", "cpu_ms_per_message", "peak_rss_mb", "wall_s", "utilization", "requests_per_s",
+        "ideal_requests_per_s", "share_of_ideal_rate", "cpu_ms_per_request", "ratio_to_bare_client", "kept",
+        "trajectories", "exit_code", "unexplained_rejections",
+    )
+    for scenario, result in results.items():
+        for key in shown:
+            if result.get(key) is not None:
+                value = result[key]
+                lines.append(f"{scenario:<14} {key:<28} {value:.3f}" if isinstance(value, float) else f"{scenario:<14} {key:<28} {value}")
+        if "bare_client" in result:
+            lines.append(f"{scenario:<14} {'bare_client_requests_per_s':<28} {result['bare_client']['requests_per_s']:.3f}")
+    lines.append("")
+    lines.append(f"{'target':<46} {'value':>10}  {'goal':<8} ok")
+    for check in checks:
+        lines.append(f"{check.name:<46} {check.value:>10.3f}  {check.target:<8} {'yes' if check.ok else 'NO'}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.scale", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", action="append", choices=[*RUNS, "all"], help="repeatable; default: all")
+    parser.add_argument("--tasks", type=int, help="num_tasks for every chosen scenario (defaults per scenario)")
+    parser.add_argument("--latency", type=float, help="mean endpoint latency in seconds")
+    parser.add_argument("--jitter", type=float, help="half-width of the uniform latency jitter in seconds")
+    parser.add_argument("--concurrency", type=int, help="runner.concurrency")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results")
+    parser.add_argument("--work", type=Path, help="keep run directories here (default: a temporary directory)")
+    return parser.parse_args(argv)
+
+
+def chosen(args: argparse.Namespace) -> dict[str, Scenario]:
+    names = list(RUNS) if not args.scenario or "all" in args.scenario else list(dict.fromkeys(args.scenario))
+    flags = {key: getattr(args, key) for key in ("tasks", "latency", "jitter", "concurrency") if getattr(args, key) is not None}
+    for key in ("tasks", "concurrency"):
+        if flags.get(key, 1) < 1:
+            raise SystemExit(f"--{key} must be >= 1, got {flags[key]}")
+    return {name: replace(DEFAULTS[name], **flags) for name in names}
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    os.environ[KEY_ENV] = "benchmark-dummy-key"
+    scenarios = chosen(args)
+    results: dict[str, dict[str, Any]] = {}
+    checks: list[Check] = []
+    with tempfile.TemporaryDirectory(prefix="button-bench-") as temporary:
+        work = args.work or Path(temporary)
+        for name, scenario in scenarios.items():
+            print(f"running {name}: {scenario}", file=sys.stderr, flush=True)
+            results[name], found = await RUNS[name](scenario, work)
+            checks += found
+    print(table(results, checks))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"scale-{datetime.now():%Y%m%d-%H%M%S}.json"
+    document = {"command": sys.argv, "cpus": os.cpu_count(), "results": results, "checks": [vars(c) for c in checks]}
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"results: {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(main_async(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
