@@ -1,10 +1,17 @@
 """Load and cross-check the typed atomic-task library shipped as package data.
 
 Layout of ``data/``: ``types.json`` maps each semantic type to the one JSON Schema every
-function property of that type must use; each other ``<domain>.json`` holds that domain's
-functions (by name) and its task entries. Because typed properties share one schema, a
-producer's output always validates against any consumer parameter of the same type, which is
-what makes type matching safe. A bad file fails loudly with file, entry id and field.
+function property of that type must use, and names narrower *kinds* of each type; each other
+``<domain>.json`` holds that domain's functions (by name) and its task entries. Because typed
+properties share one schema, a producer's output always validates against any consumer
+parameter of the same type, which is what makes type matching safe.
+
+Types keep data valid; kinds keep compositions sensible. A hotel's nightly rate and the price
+of a kilowatt-hour are both a ``price``, but no one compares them, so each is its own kind
+(``hotel_rate``, ``electricity_rate``) under ``price``, and a slot names the kind it accepts:
+a kind accepts itself and every kind below it. A type whose kinds are split must be split
+everywhere: each slot of that type names its kind, so nothing accepts "any price" by accident.
+A bad file fails loudly with file, entry id and field.
 """
 
 from __future__ import annotations
@@ -33,14 +40,23 @@ class LibraryError(ConfigurationError):
 class TaskLibrary:
     """All entries plus indexes by the semantic type they produce and consume."""
 
-    def __init__(self, entries: Iterable[LibraryEntry], types: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        entries: Iterable[LibraryEntry],
+        types: dict[str, dict[str, Any]],
+        kinds: dict[str, str] | None = None,
+    ) -> None:
         self.entries: tuple[LibraryEntry, ...] = tuple(entries)
         self.types = types
+        self.kinds: dict[str, str] = dict(kinds or {})  # kind -> the kind or type right above it
         self._by_id = {entry.id: entry for entry in self.entries}
         self._producers: dict[str, list[LibraryEntry]] = {}
         self._consumers: dict[str, list[tuple[LibraryEntry, str]]] = {}
+        self._feeders: dict[str, list[LibraryEntry]] = {}
         for entry in self.entries:
             self._producers.setdefault(entry.output_type, []).append(entry)
+            for kind in self.lineage(entry.produces):
+                self._feeders.setdefault(kind, []).append(entry)
             for slot, spec in entry.slots.items():
                 self._consumers.setdefault(spec.type, []).append((entry, slot))
 
@@ -62,6 +78,29 @@ class TaskLibrary:
         """(entry, slot) pairs whose slot takes this type."""
         return list(self._consumers.get(semantic_type, []))
 
+    def lineage(self, kind: str) -> list[str]:
+        """``kind`` and every kind above it, up to its type (the broadest kind)."""
+        chain = [kind]
+        while chain[-1] in self.kinds:
+            chain.append(self.kinds[chain[-1]])
+        return chain
+
+    def accepts(self, slot_kind: str, answer_kind: str) -> bool:
+        """Whether an answer of ``answer_kind`` may fill a slot that accepts ``slot_kind``."""
+        return slot_kind in self.lineage(answer_kind)
+
+    def feeders_of(self, slot_kind: str) -> list[LibraryEntry]:
+        """Entries whose answer a slot accepting ``slot_kind`` may take (that kind or a narrower one)."""
+        return list(self._feeders.get(slot_kind, []))
+
+    def feeders_of_slot(self, entry: LibraryEntry, slot: str) -> list[LibraryEntry]:
+        """Entries that may fill ``slot`` of ``entry``, minus those its ``avoid_after`` rules out."""
+        return [
+            producer
+            for producer in self.feeders_of(entry.slots[slot].accepts)
+            if producer.id not in entry.avoid_after
+        ]
+
 
 def default_data_dir() -> Path:
     return Path(str(resources.files("composition.library") / "data"))
@@ -71,16 +110,16 @@ def default_data_dir() -> Path:
 def load_library(data_dir: str | Path | None = None) -> TaskLibrary:
     """The library in ``data_dir`` (the packaged one by default), validated; cached per folder."""
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
-    types = _load_types(folder / TYPES_FILE)
+    types, kinds = _load_types(folder / TYPES_FILE)
     entries: list[LibraryEntry] = []
     functions: dict[str, tuple[Path, FunctionSpec]] = {}
     for path in sorted(folder.glob("*.json")):
         if path.name != TYPES_FILE:
-            entries.extend(_load_domain(path, types, functions))
+            entries.extend(_load_domain(path, types, kinds, functions))
     _check_references(entries)
     if not entries:
         raise LibraryError(f"{folder}: no library entries found")
-    return TaskLibrary(entries, types)
+    return TaskLibrary(entries, types, kinds)
 
 
 def _read_json(path: Path) -> Any:
@@ -92,8 +131,9 @@ def _read_json(path: Path) -> Any:
         raise LibraryError(f"{path}: line {error.lineno}: invalid JSON: {error.msg}") from None
 
 
-def _load_types(path: Path) -> dict[str, dict[str, Any]]:
-    types = _read_json(path).get("types")
+def _load_types(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    data = _read_json(path)
+    types = data.get("types")
     if not isinstance(types, dict) or not types:
         raise LibraryError(f"{path}: field 'types' must be a non-empty object")
     for name, schema in types.items():
@@ -101,11 +141,39 @@ def _load_types(path: Path) -> dict[str, dict[str, Any]]:
             Draft202012Validator.check_schema(schema)
         except Exception as error:  # jsonschema raises SchemaError with a message
             raise LibraryError(f"{path}: types.{name}: not a valid JSON Schema: {error}") from None
-    return types
+    return types, _load_kinds(path, data.get("kinds", {}), types)
+
+
+def _load_kinds(path: Path, raw: Any, types: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """``kinds`` maps each kind to the kind or type right above it; every chain ends in a type."""
+    if not isinstance(raw, dict):
+        raise LibraryError(f"{path}: field 'kinds' must be an object of kind -> parent kind or type")
+    for kind, parent in raw.items():
+        where = f"{path}: kinds.{kind}"
+        if kind in types:
+            raise LibraryError(f"{where}: {kind!r} is a type; a kind needs its own name")
+        if not isinstance(parent, str) or (parent not in types and parent not in raw):
+            raise LibraryError(f"{where}: parent {parent!r} is neither a type nor a kind")
+        seen = {kind}
+        while parent in raw:
+            if parent in seen:
+                raise LibraryError(f"{where}: kinds form a cycle through {parent!r}")
+            seen.add(parent)
+            parent = raw[parent]
+    return dict(raw)
+
+
+def _type_of(kind: str, kinds: dict[str, str]) -> str:
+    while kind in kinds:
+        kind = kinds[kind]
+    return kind
 
 
 def _load_domain(
-    path: Path, types: dict[str, dict[str, Any]], functions: dict[str, tuple[Path, FunctionSpec]]
+    path: Path,
+    types: dict[str, dict[str, Any]],
+    kinds: dict[str, str],
+    functions: dict[str, tuple[Path, FunctionSpec]],
 ) -> list[LibraryEntry]:
     data = _read_json(path)
     domain = data.get("domain")
@@ -118,6 +186,7 @@ def _load_domain(
         where = f"{path}: entry {entry_id!r}"
         entry = _entry(where, raw, domain, data.get("scenario"), specs)
         _check_types(where, entry, types)
+        _check_kinds(where, entry, kinds)
         entries.append(entry)
     return entries
 
@@ -184,6 +253,28 @@ def _check_types(where: str, entry: LibraryEntry, types: dict[str, dict[str, Any
             f"{where}: function.responses.{entry.output_field}: must use the "
             f"{entry.output_type!r} schema {output_schema}"
         )
+
+
+def _check_kinds(where: str, entry: LibraryEntry, kinds: dict[str, str]) -> None:
+    """Kinds exist and narrow their own type; a type split into kinds is named by kind everywhere."""
+    split = set(kinds.values())
+    named = [(f"slots.{slot}.kind", spec.kind, spec.type) for slot, spec in entry.slots.items()]
+    named.append(("output_kind", entry.output_kind, entry.output_type))
+    for field, kind, semantic_type in named:
+        if kind is None:
+            if semantic_type in split:
+                choices = sorted(k for k in kinds if _type_of(k, kinds) == semantic_type)
+                raise LibraryError(
+                    f"{where}: {field}: type {semantic_type!r} is split into kinds; name one of "
+                    f"{semantic_type}, {', '.join(choices)}"
+                )
+            continue
+        if kind != semantic_type and kind not in kinds:
+            raise LibraryError(f"{where}: {field}: unknown kind {kind!r}")
+        if _type_of(kind, kinds) != semantic_type:
+            raise LibraryError(
+                f"{where}: {field}: kind {kind!r} belongs to type {_type_of(kind, kinds)!r}, not {semantic_type!r}"
+            )
 
 
 def _known(where: str, field: str, semantic_type: str, types: dict[str, dict[str, Any]]) -> dict[str, Any]:

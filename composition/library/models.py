@@ -7,6 +7,7 @@ slots and returns the output field, the operation exists); checks that need the 
 
 from __future__ import annotations
 
+import re
 from string import Formatter
 from typing import Any
 
@@ -17,6 +18,7 @@ from composition.operations import OPERATIONS
 
 ENTRY_ID_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 LiteralValue = str | int | float | list[str]
+ARTICLE = re.compile(r"^(the|a|an)\s", re.IGNORECASE)
 
 
 def placeholders(template: str) -> set[str]:
@@ -30,10 +32,25 @@ class SlotSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(min_length=1, description="Semantic type, a key of types.json.")
+    kind: str | None = Field(
+        default=None,
+        description="The narrower kind of answer this slot accepts (a kind in types.json); defaults to the type.",
+    )
     examples: list[LiteralValue] = Field(min_length=2, max_length=4)
     literal_format: str = Field(
         default="{value}", description="How a literal reads in text, e.g. '{value} minutes'."
     )
+
+    @field_validator("examples")
+    @classmethod
+    def _bare_values(cls, examples: list[LiteralValue]) -> list[LiteralValue]:
+        for value in examples:
+            if isinstance(value, str) and ARTICLE.match(value):
+                raise ValueError(
+                    f"{value!r} starts with an article; a function argument carries the bare value, "
+                    "so put the article in literal_format, e.g. 'the {value}'"
+                )
+        return examples
 
     @field_validator("literal_format")
     @classmethod
@@ -41,6 +58,11 @@ class SlotSpec(BaseModel):
         if placeholders(text) != {"value"}:
             raise ValueError("must contain exactly the placeholder {value}")
         return text
+
+    @property
+    def accepts(self) -> str:
+        """The kind a producer's answer must be (or descend from) to fill this slot."""
+        return self.kind or self.type
 
     def render(self, value: Any) -> str:
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -57,6 +79,9 @@ class LibraryEntry(BaseModel):
     template: str = Field(min_length=1, description="The task text with {slot} placeholders.")
     slots: dict[str, SlotSpec] = Field(min_length=1)
     output_type: str = Field(min_length=1)
+    output_kind: str | None = Field(
+        default=None, description="The narrower kind of the answer (a kind in types.json); defaults to the type."
+    )
     reference: str = Field(min_length=1, description="A noun phrase naming the answer.")
     scenario: str = Field(min_length=1)
     function: FunctionSpec | None = None
@@ -79,6 +104,9 @@ class LibraryEntry(BaseModel):
                 raise ValueError(f"operation {self.operation!r} unknown; allowed: {', '.join(sorted(OPERATIONS))}")
             if self.output_field is not None:
                 raise ValueError("output_field: reasoning entries answer with the whole result")
+            accepted = sorted({spec.accepts for spec in self.slots.values()})
+            if len(accepted) != 1:
+                raise ValueError(f"slots: a reasoning entry combines one kind of value, got kinds {accepted}")
             return self
         self._check_function(self.function)
         return self
@@ -93,6 +121,11 @@ class LibraryEntry(BaseModel):
             raise ValueError(f"required parameters {unfilled} of {spec.name} have no slot")
         if self.output_field not in spec.responses.get("properties", {}):
             raise ValueError(f"output_field {self.output_field!r} is not in the responses of {spec.name}")
+
+    @property
+    def produces(self) -> str:
+        """The kind of this entry's answer: what a consumer slot's ``accepts`` is matched against."""
+        return self.output_kind or self.output_type
 
     @property
     def is_reasoning(self) -> bool:

@@ -1,7 +1,9 @@
 """Realize a strategy's shape from the typed library by matching output types to slot types.
 
 The sink (the last task) is chosen first, then, walking back along the edges, each producer
-is an entry whose output type is the type of the consumer slot it fills. Search is random
+is an entry whose answer is of the kind the consumer slot accepts (that kind or a narrower
+one; see the loader), and never one the consumer's ``avoid_after`` rules out. The operands
+of a reasoning step all answer with one exact kind, so a comparison is always like for like. Search is random
 but bounded: a few candidates per node, pruned by how long a chain can end in each type, so
 a miss is rare and cheap and is reported as NoTypeMatch.
 
@@ -24,6 +26,9 @@ from composition.library import LibraryEntry, Placed, TaskLibrary, realize
 from composition.strategies.shape import NoTypeMatch, TaskShape
 
 CANDIDATES_PER_NODE = 12
+# Operations whose answer does not depend on operand order: their operands are put in one
+# fixed order, so "A or B" and "B or A" are one task, not two near-duplicates.
+SYMMETRIC = frozenset({"max_of", "min_of", "sum", "average", "count"})
 MAX_HEIGHT = 8
 
 
@@ -31,6 +36,15 @@ MAX_HEIGHT = 8
 class _Choice:
     entry: LibraryEntry
     slots: dict[int, str]  # producer index -> slot of ``entry`` it fills
+
+
+@dataclass(frozen=True)
+class _Want:
+    """What a consumer slot asks of its producer: a kind (or exactly that kind), minus some entries."""
+
+    kind: str
+    exact: bool
+    avoid: frozenset[str]
 
 
 def fill_shape(library: TaskLibrary, shape: TaskShape, rng: random.Random, seed: int | None = None) -> list[Placed]:
@@ -46,9 +60,17 @@ def fill_shape(library: TaskLibrary, shape: TaskShape, rng: random.Random, seed:
     for index in range(shape.size):
         choice = choices[index]
         bound = {slot: placed[producer] for producer, slot in choice.slots.items()}
+        if choice.entry.operation in SYMMETRIC:
+            bound = _in_text_order(bound)
         literals = _literals(choice.entry, set(bound), rng, used)
         placed.append(realize(choice.entry, index, literals, bound, seed))
     return placed
+
+
+def _in_text_order(bound: dict[str, Placed]) -> dict[str, Placed]:
+    """The same producers given to the same slots in the order of their reference phrases."""
+    ordered = sorted(bound.values(), key=lambda producer: producer.reference)
+    return dict(zip(sorted(bound), ordered))
 
 
 def _depth(shape: TaskShape, index: int) -> int:
@@ -59,37 +81,63 @@ def _fill(
     library: TaskLibrary,
     shape: TaskShape,
     index: int,
-    consumer: tuple[LibraryEntry, str] | None,
+    want: _Want | None,
     ancestors: tuple[str, ...],
     rng: random.Random,
     choices: dict[int, _Choice],
 ) -> bool:
     producers = shape.producers(index)
-    if consumer is None:
-        pool, excluded = _pool(library, None, len(producers)), set(ancestors)
-    else:
-        entry, slot = consumer
-        pool = _pool(library, entry.slots[slot].type, len(producers))
-        excluded = {*ancestors, *entry.avoid_after}
+    pool = _pool(library, want.kind if want else None, want.exact if want else False, len(producers))
+    excluded = {*ancestors, *(want.avoid if want else ())}
     candidates = [entry for entry in pool if entry.id not in excluded]
     candidates = rng.sample(candidates, min(CANDIDATES_PER_NODE, len(candidates)))
-    heights = _type_heights(library)
+    heights = _heights(library)
     needed = {producer: _depth(shape, producer) for producer in producers}
     for entry in candidates:
         for slots in _slot_assignments(entry, needed, heights, rng):
-            if all(
-                _fill(library, shape, producer, (entry, slot), (*ancestors, entry.id), rng, choices)
-                for producer, slot in slots.items()
-            ):
-                choices[index] = _Choice(entry, slots)
-                return True
+            for wants in _producer_wants(library, entry, slots, needed, heights, rng):
+                if all(
+                    _fill(library, shape, producer, wants[producer], (*ancestors, entry.id), rng, choices)
+                    for producer in slots
+                ):
+                    choices[index] = _Choice(entry, slots)
+                    return True
     return False
 
 
+def _producer_wants(
+    library: TaskLibrary,
+    entry: LibraryEntry,
+    slots: dict[int, str],
+    needed: dict[int, int],
+    heights: _Heights,
+    rng: random.Random,
+) -> list[dict[int, _Want]]:
+    """What each producer must answer. A reasoning step compares like with like, so all its
+    operands get one exact kind (two hotel rates, never a hotel rate and a fare)."""
+    avoid = frozenset(entry.avoid_after)
+    if not entry.is_reasoning or not slots:
+        return [{p: _Want(entry.slots[slot].accepts, False, avoid) for p, slot in slots.items()}]
+    accepted = next(iter(entry.slots.values())).accepts
+    deepest = max(needed[p] for p in slots)
+    kinds = sorted(
+        kind
+        for kind in {producer.produces for producer in library.feeders_of(accepted)}
+        if heights.exact.get(kind, 0) >= deepest
+    )
+    rng.shuffle(kinds)
+    return [{p: _Want(kind, True, avoid) for p in slots} for kind in kinds[:3]]
+
+
 @lru_cache(maxsize=256)
-def _pool(library: TaskLibrary, semantic_type: str | None, producer_count: int) -> tuple[LibraryEntry, ...]:
-    """Entries answering ``semantic_type`` (any, if None) that can take ``producer_count`` producers."""
-    entries = library.producers_of(semantic_type) if semantic_type else library.entries
+def _pool(
+    library: TaskLibrary, kind: str | None, exact: bool, producer_count: int
+) -> tuple[LibraryEntry, ...]:
+    """Entries answering ``kind`` (any, if None; only that kind, if exact) that can take ``producer_count`` producers."""
+    if kind is None:
+        entries = list(library.entries)
+    else:
+        entries = [e for e in library.feeders_of(kind) if not exact or e.produces == kind]
     return tuple(entry for entry in entries if _fits(entry, producer_count))
 
 
@@ -100,36 +148,49 @@ def _fits(entry: LibraryEntry, producer_count: int) -> bool:
 
 
 def _slot_assignments(
-    entry: LibraryEntry, needed: dict[int, int], heights: dict[str, int], rng: random.Random
+    entry: LibraryEntry, needed: dict[int, int], heights: _Heights, rng: random.Random
 ) -> list[dict[int, str]]:
-    """Ways to give each producer a distinct slot whose type can end a chain that deep (a few)."""
+    """Ways to give each producer a distinct slot whose kind can end a chain that deep (a few)."""
     producers = list(needed)
     options = [
         dict(zip(producers, slots))
         for slots in itertools.permutations(entry.slots, len(producers))
-        if all(heights.get(entry.slots[slot].type, 0) >= needed[p] for p, slot in zip(producers, slots))
+        if all(heights.accepting.get(entry.slots[slot].accepts, 0) >= needed[p] for p, slot in zip(producers, slots))
     ]
     rng.shuffle(options)
     return options[:3]
 
 
+@dataclass(frozen=True)
+class _Heights:
+    """The longest chain of tasks (capped) that can end in an answer a slot accepts, or of exactly a kind."""
+
+    accepting: dict[str, int]
+    exact: dict[str, int]
+
+
 @lru_cache(maxsize=8)
-def _type_heights(library: TaskLibrary) -> dict[str, int]:
-    """For each type, the longest chain of tasks that can end in an answer of that type (capped)."""
-    heights: dict[str, int] = {}
+def _heights(library: TaskLibrary) -> _Heights:
+    entry_heights: dict[str, int] = {}
+    accepting: dict[str, int] = {}
     for _ in range(MAX_HEIGHT):
-        updated = {
-            semantic_type: min(
-                MAX_HEIGHT,
-                max(1 + max((heights.get(s.type, 0) for s in e.slots.values()), default=0) for e in entries),
-            )
-            for semantic_type in library.types
-            if (entries := library.producers_of(semantic_type))
+        entry_heights = {
+            entry.id: min(MAX_HEIGHT, 1 + max((accepting.get(s.accepts, 0) for s in entry.slots.values()), default=0))
+            for entry in library.entries
         }
-        if updated == heights:
+        updated = {
+            kind: max(entry_heights[e.id] for e in library.feeders_of(kind))
+            for entry in library.entries
+            for spec in entry.slots.values()
+            if library.feeders_of(kind := spec.accepts)
+        }
+        if updated == accepting:
             break
-        heights = updated
-    return heights
+        accepting = updated
+    exact: dict[str, int] = {}
+    for entry in library.entries:
+        exact[entry.produces] = max(exact.get(entry.produces, 0), entry_heights[entry.id])
+    return _Heights(accepting, exact)
 
 
 def _literals(entry: LibraryEntry, bound: set[str], rng: random.Random, used: set[tuple[str, str]]) -> dict[str, Any]:
