@@ -31,10 +31,10 @@ YIELD_EVERY = 64
 class LibraryTaskSource(TaskSource):
     """Composes tasks by type matching over the shipped library, with strategies drawn by weight."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, library_dir: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._strategies = self._build_strategies()
-        self.library = load_library()
+        self.library = load_library(library_dir)
 
     def _build_strategies(self) -> list[tuple[CompositionStrategy, float]]:
         built = []

@@ -107,6 +107,7 @@ def test_multirun_sweeps_strategies(tmp_path: Path) -> None:
         ("composition.strategies.zigzag=1", ["composition.strategies", "zigzag"]),
         ("composition.strategies.sequential=-1", ["sequential", "-1"]),
         ("environment.max_turns=many", ["environment.max_turns", "many"]),
+        ("composition.source.library_dir=/nonexistent/library", ["/nonexistent/library/types.json", "cannot read"]),
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path: Path, override: str, names: list[str]) -> None:
