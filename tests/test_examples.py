@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-from conftest import REPO
+from conftest import REPO, read_jsonl
 
 
 def _outputs_text(notebook: nbformat.NotebookNode) -> str:
@@ -26,3 +28,14 @@ def test_quickstart_notebook_runs_offline(tmp_path: Path) -> None:
     assert "[assistant (final)]" in text  # a transcript
     assert "<call>" in text  # the training view
     assert (tmp_path / "outputs" / "notebook-quickstart" / "export" / "openai.jsonl").exists()
+
+
+def test_custom_role_example_replaces_the_user(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "custom_role.py"), str(tmp_path)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    openings = [record["messages"][0]["content"] for record in read_jsonl(tmp_path / "trajectories.jsonl")]
+    assert len(openings) == 5
+    assert all(opening.endswith("please keep the answer short.") for opening in openings)
