@@ -155,3 +155,93 @@ def test_bad_function_and_bad_json_are_named(data_copy: Path) -> None:
     path.write_text('{"domain": "books",\n "tasks": [,]}')
     with pytest.raises(LibraryError, match=r"books\.json: line 2: invalid JSON"):
         load_library(data_copy)
+
+
+# Kinds: what keeps compositions sensible (like compared with like, bare argument values).
+
+
+def test_kinds_narrow_types_and_keep_unlike_prices_apart(library) -> None:
+    assert library.lineage("hotel_rate")[-1] == "price"
+    assert library.accepts("purchase_price", "hotel_rate")
+    assert library.accepts("price", "electricity_rate")
+    assert not library.accepts("purchase_price", "electricity_rate")
+    assert not library.accepts("author", "coach")
+    cheaper = library.get("shopping.cheaper")
+    feeders = {entry.id for entry in library.feeders_of_slot(cheaper, "a")}
+    assert {"shopping.product_price", "travel.hotel_rate"} <= feeders
+    assert "home.electricity_price" not in feeders
+    birth = {entry.id for entry in library.feeders_of_slot(library.get("people.birth_date"), "name")}
+    assert "books.author_of" in birth and "health.top_doctor" not in birth
+    for entry in library.entries:
+        for spec in entry.slots.values():
+            assert library.lineage(spec.accepts)[-1] == spec.type, (entry.id, spec)
+        assert library.lineage(entry.produces)[-1] == entry.output_type, entry.id
+
+
+def test_trivial_round_trips_are_ruled_out(library) -> None:
+    """No task asks for a value its producer was given: the city of a cinema found in that city,
+    or the airport of the city an airport serves."""
+    venue_city = {entry.id for entry in library.feeders_of_slot(library.get("sports.venue_city"), "venue")}
+    assert "entertainment.cinema_tonight" not in venue_city
+    assert "sports.team_stadium" in venue_city
+    airport_city = {entry.id for entry in library.feeders_of_slot(library.get("travel.airport_city"), "airport_code")}
+    assert "travel.main_airport" not in airport_city and "travel.flight_arrival" in airport_city
+
+
+def test_reasoning_entries_combine_one_kind(library) -> None:
+    for entry in library.entries:
+        if entry.is_reasoning:
+            assert len({spec.accepts for spec in entry.slots.values()}) == 1, entry.id
+
+
+def test_no_example_value_starts_with_an_article(library) -> None:
+    for entry in library.entries:
+        for spec in entry.slots.values():
+            for value in spec.examples:
+                if isinstance(value, str):
+                    assert value.split()[0].lower() not in {"the", "a", "an"}, (entry.id, value)
+
+
+def test_literal_text_and_argument_differ_only_by_format(library) -> None:
+    price = realize(library.get("shopping.product_price"), 0, {"product": "Kindle Paperwhite"}, {}, seed=0)
+    assert price.task.text == "What is the lowest price for the Kindle Paperwhite right now?"
+    assert price.task.step.arguments == {"product": "Kindle Paperwhite"}
+
+
+def _edit_types(folder: Path, change) -> None:
+    path = folder / "types.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda d: d["tasks"][0]["slots"]["title"].update(examples=["the Dune", "Emma"]), "starts with an article"),
+        (lambda d: d["tasks"][0].update(output_kind="warp_drive"), "output_kind: unknown kind 'warp_drive'"),
+        (lambda d: d["tasks"][0].update(output_kind="hotel_rate"), "kind 'hotel_rate' belongs to type 'price'"),
+        (lambda d: d["tasks"][0].pop("output_kind"), "output_kind: type 'person' is split into kinds"),
+        (lambda d: d["tasks"][6]["slots"]["a"].update(kind="publication_year"), "combines one kind"),
+    ],
+)
+def test_bad_kinds_and_articles_are_named(data_copy: Path, change, fragment: str) -> None:
+    path = _edit_books(data_copy, change)
+    with pytest.raises(LibraryError) as error:
+        load_library(data_copy)
+    assert fragment in str(error.value)
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda d: d["kinds"].update(author="nobody"), "kinds.author: parent 'nobody'"),
+        (lambda d: d["kinds"].update(graduate="author"), "cycle"),
+        (lambda d: d["kinds"].update(city="place"), "kinds.city: 'city' is a type"),
+    ],
+)
+def test_bad_kind_tree_is_named(data_copy: Path, change, fragment: str) -> None:
+    _edit_types(data_copy, change)
+    with pytest.raises(LibraryError, match=fragment):
+        load_library(data_copy)

@@ -190,3 +190,45 @@ def test_reasoning_steps_need_no_function() -> None:
     )
     task = _broken(atomic_tasks=[_atomic("What is x?"), reasoning])
     assert structural_problems(task) == []
+
+
+# Quality of the composed text: what people fine-tune on must read like a person's request.
+
+ARTICLES = {"the", "a", "an"}
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[CompositionalTask]:
+    return [task for task in _generate(500, seed=12) if task.kept]
+
+
+def test_argument_values_never_start_with_an_article(sample) -> None:
+    for task in sample:
+        for atomic in task.atomic_tasks:
+            for value in atomic.step.arguments.values():
+                if isinstance(value, str):
+                    assert value.split()[0].lower() not in ARTICLES, (task.text, value)
+
+
+def test_text_has_no_doubled_words_braces_or_function_names(sample) -> None:
+    import re
+
+    for task in sample:
+        text = task.text
+        words = re.findall(r"[\w'-]+", text.lower())
+        assert not any(a == b for a, b in zip(words, words[1:])), text
+        assert not re.search(r"[{}_]", text), text
+        assert not any(spec.name in text for spec in task.functions), text
+        assert text[0].isupper() and text.endswith("?") and "  " not in text, text
+        assert not re.search(r"\b(the|a|an) (the|a|an)\b", text, re.IGNORECASE), text
+
+
+def test_reasoning_operands_share_one_output_type(sample) -> None:
+    combined = 0
+    for task in sample:
+        for atomic in task.atomic_tasks:
+            if atomic.step.operation and len(atomic.step.bindings) > 1:
+                types = {task.atomic_tasks[ref.task].output_type for ref in atomic.step.bindings.values()}
+                assert len(types) == 1, task.text
+                combined += 1
+    assert combined > 50

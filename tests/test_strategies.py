@@ -155,3 +155,41 @@ def test_same_rng_state_gives_the_same_composition() -> None:
     first = [[p.task.id for p in placed] for placed in _compositions("sequential", 10, seed=5)]
     second = [[p.task.id for p in placed] for placed in _compositions("sequential", 10, seed=5)]
     assert first == second
+
+
+@pytest.mark.parametrize("name", ["sequential", "parallel_then_sequential"])
+def test_bound_answers_are_of_the_kind_the_slot_accepts(name: str, library) -> None:
+    for placed in _compositions(name, 150, seed=9):
+        for consumer in placed:
+            for slot, ref in consumer.task.step.bindings.items():
+                accepted = consumer.entry.slots[slot].accepts
+                assert library.accepts(accepted, placed[ref.task].entry.produces), (consumer.entry.id, slot)
+
+
+def test_reasoning_steps_compare_like_with_like() -> None:
+    compared = 0
+    for placed in _compositions("parallel_then_sequential", 200, seed=2):
+        sink = placed[-1]
+        if sink.entry.is_reasoning:
+            kinds = {placed[ref.task].entry.produces for ref in sink.task.step.bindings.values()}
+            assert len(kinds) == 1, sink.task.text
+            compared += 1
+    assert compared > 50
+
+
+def test_symmetric_operands_come_in_one_order() -> None:
+    """'A or B' and 'B or A' must not both exist, so operands follow their references' order."""
+    checked = 0
+    for placed in _compositions("parallel_then_sequential", 200, seed=6):
+        sink = placed[-1]
+        if sink.entry.operation in {"max_of", "min_of", "sum"}:
+            references = [placed[ref.task].reference for _, ref in sorted(sink.task.step.bindings.items())]
+            assert references == sorted(references)
+            checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize(("name", "least"), [("sequential", 380), ("parallel_then_sequential", 300)])
+def test_compositions_vary(name: str, least: int) -> None:
+    texts = [placed[-1].task.text for placed in _compositions(name, 500, seed=1)]
+    assert len(set(texts)) >= least
