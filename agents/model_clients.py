@@ -109,15 +109,21 @@ def read_api_key(config: ModelConfig) -> str:
 
 class ModelUsage(BaseModel):
     """What one model name cost: answers the endpoint gave (``requests``), extra attempts after
-    a transient fault (``retries``, by kind), calls that still failed, cache hits, tokens."""
+    a transient fault (``retries``, by kind), calls that still failed, requests abandoned in
+    flight (``cancelled``: the run stopped needing them; an endpoint may still bill them),
+    cache hits, tokens."""
 
     requests: int = 0
     retries: int = 0
     retries_by_kind: dict[str, int] = Field(default_factory=dict)
     failed: int = 0
+    cancelled: int = 0
     cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+    def abandoned(self) -> None:
+        self.cancelled += 1
 
     def retried(self, kind: str) -> None:
         self.retries += 1

@@ -124,9 +124,11 @@ def fault_kind(error: BaseException) -> str | None:
 
 
 class RetryCounter(Protocol):
-    """Where retries are counted (agents.model_clients.ModelUsage)."""
+    """Where retries and abandoned requests are counted (agents.model_clients.ModelUsage)."""
 
     def retried(self, kind: str) -> None: ...
+
+    def abandoned(self) -> None: ...
 
 
 class _Waits:
@@ -181,6 +183,9 @@ class ResilientClient(WrappedClient):
         async with self.limiter.slot(estimate_tokens(messages, self.max_tokens)):
             try:
                 return await self.inner.create(messages, **kwargs)
+            except asyncio.CancelledError:
+                self.counter.abandoned()
+                raise
             except _MALFORMED as error:
                 raise MalformedResponseError(
                     f"the endpoint's answer is not a chat completion ({type(error).__name__}: {error})"

@@ -31,7 +31,7 @@ from environment.controller import EnvironmentController
 from environment.export import ExportSet
 from environment.run_files import RunFiles
 from environment.runner import ConversationRunner
-from environment.summary import build_stats
+from environment.summary import build_stats, parse_prices
 from environment.trajectory import Trajectory
 from environment.verification import Verifier, default_checks
 from button.report import stats_table
@@ -45,7 +45,7 @@ def _model_clients(cfg: DictConfig, settings: Settings) -> Any:
         return None
     from agents.model_clients import ModelClients
 
-    return ModelClients(OmegaConf.to_container(cfg.model, resolve=True))
+    return ModelClients(OmegaConf.to_container(cfg.model, resolve=True), limits=OmegaConf.to_container(cfg.runner, resolve=True))
 
 
 def _instantiate_reporting_cause(config: Any, **kwargs: Any) -> Any:
@@ -101,6 +101,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     files = RunFiles(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     stats = PipelineStats()
+    prices = parse_prices(OmegaConf.to_container(cfg.pricing, resolve=True) if "pricing" in cfg else None)
     model_clients = _model_clients(cfg, settings)
     source_options = OmegaConf.to_container(cfg.composition.source, resolve=True)
     try:
@@ -128,11 +129,13 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             controller,
             build_verifier(cfg, settings, model_clients),
             files,
-            concurrency=settings.runner.concurrency,
+            conversations=cfg.runner.get("conversations") or 2 * settings.runner.concurrency,
             conversation_timeout=cfg.runner.get("conversation_timeout"),
+            stats=stats,
             progress=settings.runner.progress,
+            usage=model_clients.usage if model_clients is not None else None,
         )
-        timings = await runner.run(source.generate(settings.num_tasks))
+        timings = await runner.run(source.generate(settings.num_tasks), limit=settings.num_tasks)
         started_export = time.perf_counter()
         export_kept(files, settings.export.formats)
         export_seconds = time.perf_counter() - started_export
@@ -146,10 +149,13 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         timings={
             "compose": timings.compose,
             "converse": timings.converse,
+            "converse_wall": timings.converse_wall,
             "export": export_seconds,
             "wall": timings.wall + export_seconds,
         },
         new_trajectories=timings.new_trajectories,
+        prices=prices,
+        currency=cfg.get("pricing", {}).get("currency", "USD"),
         runner_errors=timings.runner_errors,
         exports=settings.export.formats,
         settings={"num_tasks": settings.num_tasks, "seed": settings.seed, "model": settings.model.name},

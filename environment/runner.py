@@ -1,9 +1,15 @@
 """Streams compositional tasks through conversations and verification, writing as it goes.
 
-Tasks are consumed lazily from the source while at most ``concurrency`` conversations run, so
-memory stays flat however many tasks a run has, and a slow conversation never idles the rest.
-Every record is appended whole the moment it is final; on a rerun in the same directory, the
-task ids and trajectory ids already on disk are skipped, so nothing is redone or written twice.
+Tasks are consumed lazily from the source while at most ``conversations`` conversations run,
+so memory stays flat however many tasks a run has and a slow conversation never idles the
+rest (model requests are bounded separately, per endpoint, by agents.resilience). Every record
+is appended whole the moment it is final.
+
+Resume: before asking the source for anything, the runner reads the run directory. Kept tasks
+on disk without a trajectory (a killed run's conversations in flight) are played first; tasks
+and trajectories already on disk are never written again; once ``limit`` kept tasks exist the
+source is not asked for more, so a finished run re-run in place sends no request at all, and
+a source that regenerates in a different order cannot add tasks beyond the limit.
 """
 
 from __future__ import annotations
@@ -12,29 +18,62 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 
-from tqdm import tqdm
-
+from composition.errors import ConfigurationError
 from composition.jsonl import JsonlWriter, read_records
 from composition.models import CompositionalTask
+from composition.stats import PipelineStats
 from environment.controller import EnvironmentController
+from environment.progress import ProgressBoard, Usage, wants_progress
 from environment.run_files import RunFiles
 from environment.trajectory import Termination, Trajectory
 from environment.verification import Verifier
 
 log = logging.getLogger(__name__)
 
+#: The stage name conversations are counted under in stats.json and on the progress bars.
+CONVERSE = "converse"
+
 
 @dataclass
 class RunTimings:
-    """Seconds spent waiting for the bottom-up source and in conversations (summed over tasks)."""
+    """Seconds waiting for the source, in conversations (summed and wall), and in total."""
 
     compose: float = 0.0
     converse: float = 0.0
+    converse_wall: float = 0.0
     wall: float = 0.0
     new_trajectories: int = 0
+    resumed_conversations: int = 0
     runner_errors: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _OnDisk:
+    """What a previous run in the same directory already finished."""
+
+    tasks: set[str]
+    kept_tasks: int
+    finished: set[str]
+    unfinished: list[CompositionalTask]
+
+    @classmethod
+    def read(cls, files: RunFiles) -> _OnDisk:
+        finished = {record["task_id"] for record in read_records(files.trajectories)}
+        tasks: set[str] = set()
+        kept = 0
+        unfinished: list[CompositionalTask] = []
+        for record in read_records(files.tasks):
+            if record["id"] in tasks:
+                continue
+            tasks.add(record["id"])
+            if record.get("kept"):
+                kept += 1
+                if record["id"] not in finished:
+                    unfinished.append(CompositionalTask.model_validate(record))
+        return cls(tasks, kept, finished, unfinished)
 
 
 class ConversationRunner:
@@ -46,61 +85,91 @@ class ConversationRunner:
         verifier: Verifier,
         files: RunFiles,
         *,
-        concurrency: int = 16,
+        conversations: int = 32,
         conversation_timeout: float | None = None,
+        stats: PipelineStats | None = None,
         progress: bool | None = None,
+        usage: Usage | None = None,
     ) -> None:
+        if isinstance(conversations, bool) or not isinstance(conversations, int) or conversations < 1:
+            raise ConfigurationError(
+                f"runner.conversations must be an integer >= 1 (null: 2 x runner.concurrency), got {conversations!r}"
+            )
+        if conversation_timeout is not None and (
+            isinstance(conversation_timeout, bool)
+            or not isinstance(conversation_timeout, (int, float))
+            or conversation_timeout <= 0
+        ):
+            raise ConfigurationError(
+                f"runner.conversation_timeout must be a number of seconds > 0 or null, got {conversation_timeout!r}"
+            )
         self.controller = controller
         self.verifier = verifier
         self.files = files
-        self.concurrency = concurrency
+        self.conversations = conversations
         self.conversation_timeout = conversation_timeout
+        self.stats = stats if stats is not None else PipelineStats()
         self.progress = progress
+        self.usage = usage
         self.timings = RunTimings()
 
-    async def run(self, tasks: AsyncIterator[CompositionalTask]) -> RunTimings:
+    async def run(self, tasks: AsyncIterator[CompositionalTask], limit: int | None = None) -> RunTimings:
+        """Play every kept task of ``tasks`` (and any a killed run left unplayed) until ``limit``
+        kept tasks exist in the run directory; returns what this invocation did."""
         started = time.perf_counter()
-        written_tasks = {record["id"] for record in read_records(self.files.tasks)}
-        finished_tasks = {record["task_id"] for record in read_records(self.files.trajectories)}
-        slots = asyncio.Semaphore(self.concurrency)
+        disk = _OnDisk.read(self.files)
+        slots = asyncio.Semaphore(self.conversations)
         running: set[asyncio.Task[None]] = set()
-        disable = None if self.progress is None else not self.progress
-        with (
-            JsonlWriter(self.files.tasks) as task_writer,
-            JsonlWriter(self.files.trajectories) as trajectory_writer,
-            tqdm(desc="tasks", unit="task", disable=disable, position=0) as task_bar,
-            tqdm(desc="conversations", unit="conv", disable=disable, position=1) as conversation_bar,
-        ):
-            kept_trajectories = 0
+        async with AsyncExitStack() as stack:
+            if wants_progress(self.progress):
+                await stack.enter_async_context(ProgressBoard(self.stats, self.usage))
+            task_writer = stack.enter_context(JsonlWriter(self.files.tasks))
+            trajectory_writer = stack.enter_context(JsonlWriter(self.files.trajectories))
 
             async def converse(task: CompositionalTask) -> None:
-                nonlocal kept_trajectories
+                stage = self.stats.stage(CONVERSE)  # named on first use, so stages list in pipeline order
+                began = stage.started()
                 try:
                     trajectory = await self._converse(task)
                     trajectory_writer.write(trajectory)
-                    kept_trajectories += trajectory.kept
                     self.timings.new_trajectories += 1
-                    conversation_bar.update()
-                    conversation_bar.set_postfix(kept=kept_trajectories, refresh=False)
+                    if trajectory.kept:
+                        stage.keep()
+                    else:
+                        stage.reject(trajectory.reject_reason or trajectory.termination.value)
                 finally:
+                    stage.finished(began)
                     slots.release()
 
-            waited = time.perf_counter()
-            async for task in tasks:
-                self.timings.compose += time.perf_counter() - waited
-                if task.id not in written_tasks:
-                    task_writer.write(task)
-                    written_tasks.add(task.id)
-                task_bar.update()
-                if task.kept and task.id not in finished_tasks:
-                    finished_tasks.add(task.id)
-                    await slots.acquire()
-                    job = asyncio.create_task(converse(task))
-                    running.add(job)
-                    job.add_done_callback(self._forget(running))
-                waited = time.perf_counter()
+            async def start(task: CompositionalTask) -> None:
+                disk.finished.add(task.id)
+                await slots.acquire()
+                job = asyncio.create_task(converse(task))
+                running.add(job)
+                job.add_done_callback(self._forget(running))
+
+            for task in disk.unfinished:
+                self.timings.resumed_conversations += 1
+                await start(task)
+            kept = disk.kept_tasks
+            if limit is None or kept < limit:
+                async with aclosing(tasks) as source:
+                    waited = time.perf_counter()
+                    async for task in source:
+                        self.timings.compose += time.perf_counter() - waited
+                        if task.id not in disk.tasks:
+                            task_writer.write(task)
+                            disk.tasks.add(task.id)
+                            kept += task.kept
+                        if task.kept and task.id not in disk.finished:
+                            await start(task)
+                        if limit is not None and kept >= limit:
+                            break
+                        waited = time.perf_counter()
             if running:
-                await asyncio.gather(*running)
+                await asyncio.gather(*running, return_exceptions=True)
+        conversed = self.stats.stages.get(CONVERSE)
+        self.timings.converse_wall = conversed.wall_seconds if conversed is not None else 0.0
         self.timings.wall = time.perf_counter() - started
         return self.timings
 

@@ -7,11 +7,57 @@ runs: a rerun that finishes the work reports the whole run directory, not just i
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from composition.errors import ConfigurationError
 from composition.jsonl import read_records
 from environment.run_files import RunFiles
+
+
+class Price(BaseModel):
+    """Dollars (or the table's currency) per million prompt and completion tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: float = Field(ge=0)
+    completion: float = Field(ge=0)
+
+
+def parse_prices(pricing: Mapping[str, Any] | None) -> dict[str, Price]:
+    """The ``pricing.per_million_tokens`` table; a bad entry is one line naming it."""
+    table = (pricing or {}).get("per_million_tokens") or {}
+    prices: dict[str, Price] = {}
+    for name, entry in table.items():
+        try:
+            prices[name] = Price.model_validate(entry)
+        except ValidationError as error:
+            item = error.errors()[0]
+            field = ".".join(str(part) for part in item["loc"])
+            raise ConfigurationError(
+                f"pricing.per_million_tokens.{name}.{field}={item.get('input')!r}: {item['msg']} "
+                "(each entry is {prompt: <price>, completion: <price>})"
+            ) from None
+    return prices
+
+
+def with_costs(models: Mapping[str, Mapping[str, Any]], prices: Mapping[str, Price]) -> dict[str, dict[str, Any]]:
+    """Each model's usage plus ``cost``: the estimate from the price table, None when unlisted.
+    Cache hits cost nothing; only tokens of answers the endpoint sent are priced."""
+    priced: dict[str, dict[str, Any]] = {}
+    for name, usage in models.items():
+        price = prices.get(name)
+        cost = None
+        if price is not None:
+            cost = round(
+                (usage.get("prompt_tokens", 0) * price.prompt + usage.get("completion_tokens", 0) * price.completion) / 1e6,
+                6,
+            )
+        priced[name] = {**usage, "cost": cost}
+    return priced
 
 
 def _count_records(path: Path) -> dict[str, Any]:
@@ -50,16 +96,27 @@ def build_stats(
     runner_errors: dict[str, int],
     exports: list[str],
     settings: dict[str, Any],
+    prices: Mapping[str, Price] | None = None,
+    currency: str = "USD",
 ) -> dict[str, Any]:
+    """stats.json. ``tasks``/``trajectories``/``exports`` count the whole run directory;
+    ``stages``, ``models`` and timings describe this invocation (a resumed run's own work)."""
     trajectories = _count_records(files.trajectories)
     wall = timings.get("wall", 0.0)
+    priced = with_costs(models, prices or {})
+    known = [usage["cost"] for usage in priced.values() if usage["cost"] is not None]
     return {
         "settings": settings,
         "tasks": _count_records(files.tasks),
         "trajectories": trajectories,
         "stages": stages,
         "exports": {name: count_lines(files.export_dir / f"{name}.jsonl") for name in exports},
-        "models": models,
+        "models": priced,
+        "cost": {
+            "currency": currency,
+            "total": round(sum(known), 6) if known else None,
+            "unpriced_models": sorted(name for name, usage in priced.items() if usage["cost"] is None),
+        },
         "timings_s": {key: round(value, 3) for key, value in timings.items()},
         "new_trajectories": new_trajectories,
         "new_trajectories_per_s": round(new_trajectories / wall, 2) if wall else None,

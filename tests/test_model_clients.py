@@ -59,8 +59,8 @@ async def test_usage_counts_requests_and_tokens_per_model_but_not_cache_hits(
     await clients.get({"name": "judge-model"}).create(MESSAGES)  # same messages, other model: not a hit
     assert len(server.requests) == 2
     assert clients.usage() == {
-        "local-model": {"requests": 1, "retries": 0, "retries_by_kind": {}, "failed": 0, "cache_hits": 2, "prompt_tokens": 7, "completion_tokens": 3},
-        "judge-model": {"requests": 1, "retries": 0, "retries_by_kind": {}, "failed": 0, "cache_hits": 0, "prompt_tokens": 7, "completion_tokens": 3},
+        "local-model": {"requests": 1, "retries": 0, "retries_by_kind": {}, "failed": 0, "cancelled": 0, "cache_hits": 2, "prompt_tokens": 7, "completion_tokens": 3},
+        "judge-model": {"requests": 1, "retries": 0, "retries_by_kind": {}, "failed": 0, "cancelled": 0, "cache_hits": 0, "prompt_tokens": 7, "completion_tokens": 3},
     }
     await clients.close()
     again = ModelClients({**model, "cache_dir": str(tmp_path / "cache")})  # a rerun is free

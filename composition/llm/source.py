@@ -3,16 +3,17 @@
 seed conversations -> scenarios (extracted, then expanded) -> atomic tasks -> compositional
 tasks (per strategy) -> filter (structural checks, LLM judge) -> functions. Scenarios, atomic
 tasks and compositional tasks are deduplicated by normalized text; scenarios and atomic tasks
-stream into ``scenarios.jsonl`` and ``atomic_tasks.jsonl`` of the run directory. Work runs
-concurrently (at most ``concurrency`` requests at a time) and stops once enough tasks are kept.
+stream into ``scenarios.jsonl`` and ``atomic_tasks.jsonl`` of the run directory. Up to
+``concurrency`` seed conversations are worked on at once, each of their scenarios streaming
+through the stages independently; requests are bounded per endpoint by the model clients.
+Tasks are yielded in seed order as soon as they are ready, and work stops once enough are kept.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, aclosing, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +24,7 @@ from composition.errors import ConfigurationError
 from composition.ids import content_id
 from composition.jsonl import JsonlWriter, read_records
 from composition.llm.dedup import Deduplicator
-from composition.llm.seeds import read_seed_conversations
+from composition.llm.seeds import SeedConversation, read_seed_conversations
 from composition.llm.stages import (
     DEFAULT_STAGES,
     AtomicTaskGeneration,
@@ -110,7 +111,6 @@ class LLMTaskSource(TaskSource):
                 "composition/source=llm needs a language model, but model=offline; choose a preset such as model=openai"
             )
         self.context = StageContext(self.model_clients, self.stats, self.seed, retries)
-        self._limit = asyncio.Semaphore(concurrency)
         self._scenarios_seen = Deduplicator()
         self._atomic_seen = Deduplicator()
         self._tasks_seen = Deduplicator()
@@ -127,19 +127,12 @@ class LLMTaskSource(TaskSource):
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
+        counts = self.stats.stage(stage)
+        started = counts.started()
         try:
             yield
         finally:
-            self.stats.stage(stage).seconds += time.perf_counter() - started
-
-    async def _limited(self, work: Awaitable[Item]) -> Item:
-        async with self._limit:
-            return await work
-
-    async def _all(self, stage: str, works: Iterable[Awaitable[Item]]) -> list[Item]:
-        with self._timed(stage):
-            return list(await asyncio.gather(*(self._limited(work) for work in works)))
+            counts.finished(started)
 
     def _keep_new(self, stage: str, items: Iterable[Item | None], seen: Deduplicator, output: _Output) -> list[Item]:
         """Items not seen before (counted kept and written); duplicates counted as rejected."""
@@ -180,28 +173,64 @@ class LLMTaskSource(TaskSource):
         with self._timed(functions.name):
             return await functions.run(self.context, task)
 
-    async def _pipeline(self, scenarios_out: _Output, atomic_out: _Output) -> AsyncIterator[CompositionalTask]:
+    async def _from_scenario(self, scenario: Scenario, atomic_out: _Output) -> CompositionalTask | None:
+        """One scenario all the way: atomic task, composition, filter, functions."""
+        atomic_stage: AtomicTaskGeneration = self.stages["atomic_tasks"]  # type: ignore[assignment]
+        with self._timed(atomic_stage.name):
+            atomic = await atomic_stage.run(self.context, scenario)
+        kept = self._keep_new(atomic_stage.name, [atomic], self._atomic_seen, atomic_out)
+        return await self._compositional(kept[0]) if kept else None
+
+    async def _from_seed(
+        self, seed: SeedConversation, scenarios_out: _Output, atomic_out: _Output
+    ) -> list[CompositionalTask]:
+        """One seed conversation's tasks: its scenario and the expanded ones, each on its own."""
         extract: ScenarioExtraction = self.stages["extract_scenarios"]  # type: ignore[assignment]
         expand: ScenarioExpansion = self.stages["expand_scenarios"]  # type: ignore[assignment]
-        atomic_stage: AtomicTaskGeneration = self.stages["atomic_tasks"]  # type: ignore[assignment]
-        for start in range(0, len(self.seeds), self.concurrency):
-            batch = self.seeds[start : start + self.concurrency]
-            extracted = await self._all(extract.name, (extract.run(self.context, seed) for seed in batch))
-            scenarios: list[Scenario] = self._keep_new(extract.name, extracted, self._scenarios_seen, scenarios_out)
-            if self.scenarios_per_seed:
-                expanded = await self._all(
-                    expand.name, (expand.run(self.context, s, self.scenarios_per_seed) for s in scenarios)
-                )
-                scenarios += self._keep_new(
-                    expand.name, (s for group in expanded for s in group), self._scenarios_seen, scenarios_out
-                )
-            atomic = await self._all(atomic_stage.name, (atomic_stage.run(self.context, s) for s in scenarios))
-            atomic_tasks = self._keep_new(atomic_stage.name, atomic, self._atomic_seen, atomic_out)
-            for offset in range(0, len(atomic_tasks), self.concurrency):
-                group = atomic_tasks[offset : offset + self.concurrency]
-                for task in await asyncio.gather(*(self._limited(self._compositional(a)) for a in group)):
-                    if task is not None:
-                        yield task
+        with self._timed(extract.name):
+            extracted = await extract.run(self.context, seed)
+        scenarios: list[Scenario] = self._keep_new(extract.name, [extracted], self._scenarios_seen, scenarios_out)
+        if scenarios and self.scenarios_per_seed:
+            with self._timed(expand.name):
+                expanded = await expand.run(self.context, scenarios[0], self.scenarios_per_seed)
+            scenarios += self._keep_new(expand.name, expanded, self._scenarios_seen, scenarios_out)
+        tasks = await asyncio.gather(*(self._from_scenario(scenario, atomic_out) for scenario in scenarios))
+        return [task for task in tasks if task is not None]
+
+    async def _pipeline(self, scenarios_out: _Output, atomic_out: _Output) -> AsyncIterator[CompositionalTask]:
+        """Up to ``concurrency`` seeds in flight, each streaming through every stage on its own
+        (no barrier between stages); a seed's tasks come out as soon as they and those of the
+        seeds before it are done, so the order, and so a rerun's output, does not depend on
+        timing. Finished results wait in a bounded queue; closing the generator cancels the rest."""
+        running = asyncio.Semaphore(self.concurrency)
+        finished: asyncio.Queue[asyncio.Task[list[CompositionalTask]] | None] = asyncio.Queue(4 * self.concurrency)
+        jobs: set[asyncio.Task[Any]] = set()
+
+        async def one_seed(seed: SeedConversation) -> list[CompositionalTask]:
+            try:
+                return await self._from_seed(seed, scenarios_out, atomic_out)
+            finally:
+                running.release()
+
+        async def feed() -> None:
+            for seed in self.seeds:
+                await running.acquire()
+                job = asyncio.create_task(one_seed(seed))
+                jobs.add(job)
+                job.add_done_callback(jobs.discard)
+                await finished.put(job)
+            await finished.put(None)
+
+        feeder = asyncio.create_task(feed())
+        try:
+            while (job := await finished.get()) is not None:
+                for task in await job:
+                    yield task
+            await feeder
+        finally:
+            for pending in (feeder, *jobs):
+                pending.cancel()
+            await asyncio.gather(feeder, *jobs, return_exceptions=True)
 
     async def generate(self, num_tasks: int) -> AsyncIterator[CompositionalTask]:
         kept = 0
