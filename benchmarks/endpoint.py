@@ -16,6 +16,7 @@ import asyncio
 import json
 import multiprocessing
 import random
+import threading
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
@@ -50,6 +51,8 @@ class Meter:
     max_in_flight: int = 0
     area: float = 0.0
     statuses: dict[str, int] = field(default_factory=dict)
+    first_begin: float | None = None
+    last_end: float | None = None
     _last: float = field(default_factory=time.monotonic)
 
     def _advance(self) -> None:
@@ -59,6 +62,8 @@ class Meter:
 
     def begin(self) -> None:
         self._advance()
+        if self.first_begin is None:
+            self.first_begin = self._last
         self.requests += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -66,6 +71,7 @@ class Meter:
     def end(self, status: int) -> None:
         self._advance()
         self.in_flight -= 1
+        self.last_end = self._last
         self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
 
     def snapshot(self) -> dict[str, Any]:
@@ -76,6 +82,8 @@ class Meter:
             "max_in_flight": self.max_in_flight,
             "area": self.area,
             "statuses": dict(self.statuses),
+            "first_begin": self.first_begin,
+            "last_end": self.last_end,
             "at": self._last,
         }
 
@@ -177,3 +185,36 @@ class EndpointProcess:
 
     def describe(self) -> dict[str, Any]:
         return asdict(self.settings)
+
+
+class InFlightSampler:
+    """Polls ``/stats`` from a thread while a run goes on: the in-flight curve, for diagnosis.
+
+    The utilization itself comes from the exact area; the samples only show *when* the endpoint
+    was not full (start-up, the drain at the end).
+    """
+
+    def __init__(self, endpoint: EndpointProcess, every: float = 0.1) -> None:
+        self.endpoint = endpoint
+        self.every = every
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="in-flight-sampler", daemon=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.every):
+            stats = self.endpoint.stats()
+            self.samples.append((stats["at"], stats["in_flight"]))
+
+    def __enter__(self) -> InFlightSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def last_full(self, concurrency: int, share: float = 0.9) -> float | None:
+        """When in-flight was last at ``share`` of the concurrency or more."""
+        full = [at for at, in_flight in self.samples if in_flight >= share * concurrency]
+        return full[-1] if full else None
