@@ -37,7 +37,7 @@ from environment.verification import Verifier, default_checks
 from button.report import stats_table
 from button.settings import Settings, validate_settings
 
-NOISY_LOGGERS = ("httpx", "openai", "autogen_core", "autogen_core.events", "autogen_agentchat")
+NOISY_LOGGERS = ("httpx", "httpx2", "openai", "autogen_core", "autogen_core.events", "autogen_agentchat")
 
 
 def _model_clients(cfg: DictConfig, settings: Settings) -> Any:
