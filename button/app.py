@@ -48,6 +48,10 @@ def _model_clients(cfg: DictConfig, settings: Settings) -> Any:
     return ModelClients(OmegaConf.to_container(cfg.model, resolve=True), limits=OmegaConf.to_container(cfg.runner, resolve=True))
 
 
+def _or_default(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
 def _instantiate_reporting_cause(config: Any, **kwargs: Any) -> Any:
     """Hydra wraps a constructor's error; surface our own user-facing errors unwrapped."""
     try:
@@ -129,7 +133,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             controller,
             build_verifier(cfg, settings, model_clients),
             files,
-            conversations=cfg.runner.get("conversations") or 2 * settings.runner.concurrency,
+            conversations=_or_default(cfg.runner.get("conversations"), 2 * settings.runner.concurrency),
             conversation_timeout=cfg.runner.get("conversation_timeout"),
             stats=stats,
             progress=settings.runner.progress,
