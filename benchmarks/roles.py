@@ -54,7 +54,9 @@ class Answer:
     immediate: bool = False
 
 
-def _ok(completion: dict[str, Any]) -> Answer:
+def _ok(completion: dict[str, Any], body: dict[str, Any]) -> Answer:
+    """A 200 answer naming the requested model, as real servers do (AutoGen warns otherwise)."""
+    completion["model"] = body.get("model", completion["model"])
     return Answer(200, json.dumps(completion).encode())
 
 
@@ -139,13 +141,13 @@ def play(body: dict[str, Any]) -> dict[str, Any]:
     return user(body)
 
 
-def garbage(rng: random.Random) -> Answer:
+def garbage(body: dict[str, Any], rng: random.Random) -> Answer:
     kind = rng.randrange(3)
     if kind == 0:
         return Answer(200, b"<html><body>upstream hiccup</body></html>")
     if kind == 1:
-        return _ok(chat_completion("Sure, happy to help with that"))
-    return _ok(chat_completion('{"partial": "cut o', finish_reason="length"))
+        return _ok(chat_completion("Sure, happy to help with that"), body)
+    return _ok(chat_completion('{"partial": "cut o', finish_reason="length"), body)
 
 
 def respond(body: dict[str, Any], faults: Faults, rng: random.Random) -> Answer:
@@ -159,7 +161,5 @@ def respond(body: dict[str, Any], faults: Faults, rng: random.Random) -> Answer:
         return Answer(500, json.dumps({"error": {"message": "internal error", "type": "server_error"}}).encode())
     draw -= faults.rate_500
     if draw < faults.rate_garbage:
-        return garbage(rng)
-    completion = play(body)
-    completion["model"] = body.get("model", completion["model"])  # echo it, as real servers do
-    return _ok(completion)
+        return garbage(body, rng)
+    return _ok(play(body), body)
