@@ -36,7 +36,7 @@ class ProgressBoard:
 
     def _bar(self, name: str, unit: str) -> tqdm:
         if name not in self._bars:
-            self._bars[name] = tqdm(desc=name, unit=unit, position=len(self._bars), leave=True, dynamic_ncols=True)
+            self._bars[name] = tqdm(desc=name, unit=unit, position=len(self._bars), smoothing=0, dynamic_ncols=True)
         return self._bars[name]
 
     def refresh(self) -> None:

@@ -92,3 +92,12 @@ def test_bad_runner_and_price_values_are_one_line_errors(override: str, message:
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "tasks.jsonl").exists()
+
+
+def test_progress_bars_per_stage_only_when_asked_or_on_a_terminal(tmp_path: Path) -> None:
+    shown = run_button("num_tasks=30", "runner.progress=true", f"hydra.run.dir={tmp_path / 'shown'}")
+    assert shown.returncode == 0, shown.stderr
+    final = {line.split(":")[0]: line for line in shown.stderr.replace("\r", "\n").splitlines() if ":" in line}
+    assert "kept=30" in final["compose"] and "kept=30" in final["converse"]
+    quiet = run_button("num_tasks=30", f"hydra.run.dir={tmp_path / 'quiet'}")  # stderr is a pipe, not a terminal
+    assert quiet.returncode == 0 and quiet.stderr == ""
