@@ -76,6 +76,11 @@ def chat_completion(
     }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up on a request (timeout, cancel) is expected here, not news."""
+
+
 @dataclass
 class RecordedRequest:
     path: str
@@ -97,7 +102,7 @@ class LoopbackChatServer:
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server = _QuietServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._server.request_queue_size = 1024
         self._thread = threading.Thread(target=self._server.serve_forever, name="loopback-chat", daemon=True)

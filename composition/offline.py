@@ -11,7 +11,6 @@ import asyncio
 import hashlib
 import math
 import random
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -59,10 +58,10 @@ class LibraryTaskSource(TaskSource):
         for attempt in range(num_tasks * ATTEMPTS_PER_TASK):
             if kept >= num_tasks:
                 break
-            started = time.perf_counter()
+            started = stage.started()
             strategy = rng.choices(strategies, weights)[0]
             task = self._compose(strategy, rng, seen, attempt)
-            stage.seconds += time.perf_counter() - started
+            stage.finished(started)
             if task.kept:
                 kept += 1
                 stage.keep()
