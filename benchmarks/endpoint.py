@@ -7,7 +7,8 @@ client sends); latency is ``uniform(latency - jitter, latency + jitter)`` per re
 
 Utilization is integrated exactly: every change of the in-flight count adds
 ``in_flight * elapsed`` to an area, so ``area / (concurrency * wall)`` is the time-weighted
-mean of requests in flight divided by the concurrency. ``GET /stats`` reports it.
+mean of requests in flight divided by the concurrency. ``GET /stats`` reports it; ``GET /sample``
+returns a uniform sample of the request bodies, so a bare client can replay the same traffic.
 """
 
 from __future__ import annotations
@@ -88,6 +89,25 @@ class Meter:
         }
 
 
+class BodySample:
+    """A uniform sample of the request bodies seen (reservoir sampling), for a client to replay."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size = size
+        self.seen = 0
+        self.bodies: list[bytes] = []
+        self._rng = random.Random(seed)
+
+    def offer(self, body: bytes) -> None:
+        self.seen += 1
+        if len(self.bodies) < self.size:
+            self.bodies.append(body)
+        else:
+            slot = self._rng.randrange(self.seen)
+            if slot < self.size:
+                self.bodies[slot] = body
+
+
 class Endpoint:
     """The request loop; one instance lives in the child process."""
 
@@ -95,6 +115,7 @@ class Endpoint:
         self.settings = settings
         self.meter = Meter()
         self.rng = random.Random(settings.seed)
+        self.sample = BodySample(200, settings.seed)
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -126,9 +147,12 @@ class Endpoint:
     async def handle(self, method: str, path: str, body: bytes) -> Answer:
         if method == "GET" and path == "/stats":
             return Answer(200, json.dumps(self.meter.snapshot()).encode())
+        if method == "GET" and path == "/sample":
+            return Answer(200, b"[" + b",".join(self.sample.bodies) + b"]")
         if method != "POST" or not path.rstrip("/").endswith("/chat/completions"):
             return Answer(404, json.dumps({"error": {"message": f"no route {method} {path}"}}).encode())
         self.meter.begin()
+        self.sample.offer(body)
         status = 500
         try:
             answer = respond(json.loads(body), self.settings.faults, self.rng)
@@ -180,7 +204,14 @@ class EndpointProcess:
         self._process.join(5)
 
     def stats(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=10) as response:
+        return self._get("stats")  # type: ignore[no-any-return]
+
+    def sample(self) -> list[dict[str, Any]]:
+        """Up to 200 request bodies drawn uniformly from all the endpoint received."""
+        return self._get("sample")  # type: ignore[no-any-return]
+
+    def _get(self, route: str) -> Any:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/{route}", timeout=10) as response:
             return json.loads(response.read())
 
     def describe(self) -> dict[str, Any]:

@@ -14,7 +14,9 @@ Scenarios (each may be named with --scenario, repeated; ``all`` runs every one):
   whole run, and requests per second against the ideal concurrency / mean latency.
 - ``cpu``: the same at 20 ms latency and runner.concurrency=128, where the client's CPU is
   the limit; the run's requests per second against the bare openai AsyncOpenAI client
-  hammering the same endpoint with as many concurrent requests, measured in the same process.
+  hammering the same endpoint with as many concurrent requests, measured in the same process:
+  with a minimal two-message body (the headline ratio), and replaying a sample of the run's
+  own request bodies (the same payloads, so the gap left is the framework's own work).
 - ``faults``: ``button`` in a child process against an endpoint that answers 10% 429
   (Retry-After: 0), 5% 500 and 8% garbage; exit code, tracebacks on stderr, rejections
   without a reason, and every export file read strictly.
@@ -157,7 +159,7 @@ async def _endpoint_run(scenario: Scenario, work: Path, name: str) -> dict[str, 
             run = await _timed_pipeline(work / name, llm_overrides(endpoint.base_url, scenario))
         after = endpoint.stats()
         requests = after["requests"] - before["requests"]
-        bare = await bare_client_around(endpoint.base_url, requests, scenario.concurrency) if name == "cpu" else None
+        bare = await bare_clients(endpoint, requests, scenario.concurrency) if name == "cpu" else None
     area = after["area"] - before["area"]
     active = after["last_end"] - after["first_begin"]
     last_full = sampler.last_full(scenario.concurrency)
@@ -198,19 +200,25 @@ async def utilization(scenario: Scenario, work: Path) -> tuple[dict[str, Any], l
     return result, [Check("endpoint utilization", result["utilization"], ">= 0.90", result["utilization"] >= 0.90)]
 
 
-async def bare_client(base_url: str, requests: int, concurrency: int) -> dict[str, Any]:
-    """The openai AsyncOpenAI client alone: ``concurrency`` workers sending ``requests`` in total."""
+MINIMAL_BODY = {
+    "model": "benchmark-model",
+    "messages": [{"role": "system", "content": "You are playing a person."}, {"role": "user", "content": "Hello."}],
+}
+
+
+async def bare_client(base_url: str, requests: int, concurrency: int, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """The openai AsyncOpenAI client alone: ``concurrency`` workers sending ``requests`` in turn from ``bodies``."""
     import openai
 
     client = openai.AsyncOpenAI(base_url=base_url, api_key="benchmark-dummy-key", max_retries=0)
-    remaining = requests
-    messages = [{"role": "system", "content": "You are playing a person."}, {"role": "user", "content": "Hello."}]
+    sent = 0
 
     async def worker() -> None:
-        nonlocal remaining
-        while remaining > 0:
-            remaining -= 1
-            await client.chat.completions.create(model="loopback-model", messages=messages)  # type: ignore[arg-type]
+        nonlocal sent
+        while sent < requests:
+            body = bodies[sent % len(bodies)]
+            sent += 1
+            await client.chat.completions.create(**body)
 
     cpu, wall = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -219,16 +227,24 @@ async def bare_client(base_url: str, requests: int, concurrency: int) -> dict[st
     return {"requests": requests, "wall_s": wall, "cpu_s": cpu, "requests_per_s": requests / wall}
 
 
-async def bare_client_around(base_url: str, requests: int, concurrency: int) -> dict[str, Any]:
-    """The bare client twice, back to back; their mean evens out load from other processes."""
-    runs = [await bare_client(base_url, requests, concurrency) for _ in range(2)]
-    return {"runs": runs, "requests_per_s": sum(run["requests_per_s"] for run in runs) / len(runs)}
+async def bare_clients(endpoint: EndpointProcess, requests: int, concurrency: int) -> dict[str, Any]:
+    """The bare client with a minimal body (twice, around the other; their mean evens out load from
+    other processes) and replaying a sample of the run's own request bodies (same payloads)."""
+    minimal = [await bare_client(endpoint.base_url, requests, concurrency, [MINIMAL_BODY])]
+    same_bodies = await bare_client(endpoint.base_url, requests, concurrency, endpoint.sample())
+    minimal.append(await bare_client(endpoint.base_url, requests, concurrency, [MINIMAL_BODY]))
+    return {
+        "minimal_body_runs": minimal,
+        "requests_per_s": sum(run["requests_per_s"] for run in minimal) / len(minimal),
+        "same_bodies": same_bodies,
+    }
 
 
 async def cpu_bound(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[Check]]:
     result = await _endpoint_run(scenario, work, "cpu")
     ratio = result["requests_per_s"] / result["bare_client"]["requests_per_s"]
     result["ratio_to_bare_client"] = ratio
+    result["ratio_to_bare_client_same_bodies"] = result["requests_per_s"] / result["bare_client"]["same_bodies"]["requests_per_s"]
     return result, [Check("CPU-bound req/s / bare AsyncOpenAI req/s", ratio, ">= 0.5", ratio >= 0.5)]
 
 
@@ -281,7 +297,7 @@ def table(results: dict[str, dict[str, Any]], checks: list[Check]) -> str:
     shown = (
         "trajectories_per_s", "cpu_ms_per_message", "peak_rss_mb", "wall_s", "utilization", "requests_per_s",
         "ideal_requests_per_s", "share_of_ideal_rate", "before_first_request_s", "drain_s", "after_last_answer_s",
-        "active_window_utilization", "cpu_ms_per_request", "ratio_to_bare_client", "kept",
+        "active_window_utilization", "cpu_ms_per_request", "ratio_to_bare_client", "ratio_to_bare_client_same_bodies", "kept",
         "trajectories", "exit_code", "unexplained_rejections",
     )
     for scenario, result in results.items():
@@ -290,7 +306,9 @@ def table(results: dict[str, dict[str, Any]], checks: list[Check]) -> str:
                 value = result[key]
                 lines.append(f"{scenario:<14} {key:<28} {value:.3f}" if isinstance(value, float) else f"{scenario:<14} {key:<28} {value}")
         if "bare_client" in result:
-            lines.append(f"{scenario:<14} {'bare_client_requests_per_s':<28} {result['bare_client']['requests_per_s']:.3f}")
+            bare = result["bare_client"]
+            lines.append(f"{scenario:<14} {'bare_client_requests_per_s':<28} {bare['requests_per_s']:.3f}")
+            lines.append(f"{scenario:<14} {'bare_same_bodies_requests_per_s':<28} {bare['same_bodies']['requests_per_s']:.3f}")
     lines.append("")
     lines.append(f"{'target':<46} {'value':>10}  {'goal':<8} ok")
     for check in checks:

@@ -51,6 +51,7 @@ def test_every_scenario_reports_its_numbers(tmp_path: Path) -> None:
         assert run["requests_per_s"] > 0 and run["cpu_ms_per_request"] > 0
     assert results["cpu"]["bare_client"]["requests_per_s"] > 0
     assert results["cpu"]["ratio_to_bare_client"] > 0
+    assert results["cpu"]["bare_client"]["same_bodies"]["requests_per_s"] > 0
 
     faults = results["faults"]
     assert faults["exit_code"] == 0 and faults["trajectories"] == 6
