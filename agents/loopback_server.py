@@ -105,7 +105,9 @@ class LoopbackChatServer:
         self._server = _QuietServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._server.request_queue_size = 1024
-        self._thread = threading.Thread(target=self._server.serve_forever, name="loopback-chat", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="loopback-chat", daemon=True
+        )
 
     @property
     def port(self) -> int:

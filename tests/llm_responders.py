@@ -63,14 +63,14 @@ def verdict(body: dict[str, Any]) -> dict[str, Any]:
     return {"solves": True, "reason": "The sub-tasks answer the task."}
 
 
-def function(name: str, takes: str, gives: str) -> dict[str, Any]:
+def function(name: str, takes: list[str], gives: str) -> dict[str, Any]:
     return {
         "name": name,
-        "description": f"Looks up {gives} from {takes}.",
+        "description": f"Looks up {gives} from {' and '.join(takes)}.",
         "parameters": {
             "type": "object",
-            "properties": {takes: {"type": "string", "description": f"The {takes}."}},
-            "required": [takes],
+            "properties": {key: {"type": "string", "description": f"The {key}."} for key in takes},
+            "required": takes,
         },
         "responses": {
             "type": "object",
@@ -79,14 +79,16 @@ def function(name: str, takes: str, gives: str) -> dict[str, Any]:
     }
 
 
+_SUBTASK = re.compile(r"^(\d+)\. .*?(?:\(uses the result of ([\d, ]+)\))?$", re.MULTILINE)
+
+
 def function_plan(body: dict[str, Any]) -> dict[str, Any]:
-    """One function per sub-task; a consumer's parameter is its producer's response field."""
-    numbers = [int(n) for n in re.findall(r"^(\d+)\. ", user_text(body), re.MULTILINE)]
-    return {
-        "tasks": [
-            {"task": n, "functions": [function(f"lookup_step_{n}", f"value_{n - 1}", f"value_{n}")]} for n in numbers
-        ]
-    }
+    """One function per sub-task; a consumer's parameters are its producers' response fields."""
+    tasks = []
+    for number, producers in _SUBTASK.findall(user_text(body)):
+        takes = [f"value_{p.strip()}" for p in producers.split(",") if p.strip()] or ["value_0"]
+        tasks.append({"task": int(number), "functions": [function(f"lookup_step_{number}", takes, f"value_{number}")]})
+    return {"tasks": tasks}
 
 
 DEFAULT_ANSWERS: dict[str, Answer] = {

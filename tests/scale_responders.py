@@ -10,40 +10,85 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from agents.loopback_server import Reply, chat_completion
+from agents.offline.values import generate_value
+from agents.protocol import render_calls, render_final
 from llm_responders import DEFAULT_ANSWERS, StageResponder, schema_name, user_text
 
 Responder = Callable[[dict[str, Any]], Reply]
 
 
+_TOOL_LIST = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
+
+
+def _results(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every tool result so far, oldest first: native ``tool`` messages, or the tags
+    protocol's ``[{"name", "arguments", "results"}, ...]`` lists sent back as user turns."""
+    found: list[dict[str, Any]] = []
+    for message in body["messages"]:
+        content = message.get("content")
+        if not isinstance(content, str):
+            continue
+        try:
+            value = json.loads(content) if message["role"] == "tool" or content.lstrip().startswith("[{") else None
+        except json.JSONDecodeError:
+            continue
+        if message["role"] == "tool" and isinstance(value, dict):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(item["results"] for item in value if isinstance(item, dict) and isinstance(item.get("results"), dict))
+    return found
+
+
 def _last_value(body: dict[str, Any]) -> str:
-    """A value from the latest tool result, so consumers use what producers returned."""
-    for message in reversed(body["messages"]):
-        if message["role"] == "tool":
-            try:
-                result = json.loads(message["content"])
-            except (TypeError, json.JSONDecodeError):
-                return "unknown"
-            values = [v for v in result.values() if isinstance(v, (str, int, float))] if isinstance(result, dict) else []
-            return str(values[0]) if values else "unknown"
+    """A value from the latest tool result, so the final answer uses what was found."""
+    for result in reversed(_results(body)):
+        scalars = [v for v in result.values() if isinstance(v, (str, int, float))]
+        if scalars:
+            return str(scalars[0])
     return "Paris"
 
 
-def assistant(body: dict[str, Any]) -> Reply:
+def _argument(body: dict[str, Any], name: str) -> str:
+    """The latest result field named like the parameter (producer outputs line up with consumer
+    inputs), else the latest value, else a city."""
+    for result in reversed(_results(body)):
+        if name in result:
+            return str(result[name])
+    return _last_value(body)
+
+
+def _tags_tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    system = next((m["content"] for m in body["messages"] if m["role"] == "system"), "")
+    found = _TOOL_LIST.search(system) if "<call>" in system else None
+    return json.loads(found.group(1)) if found else None
+
+
+def assistant(body: dict[str, Any], tools: list[dict[str, Any]], tags: bool) -> Reply:
     """Call the functions one per turn, in order, then give a final answer."""
     turn = sum(1 for message in body["messages"] if message["role"] == "assistant")
-    tools = [tool["function"] for tool in body.get("tools", [])]
     if turn < len(tools):
         spec = tools[turn]
-        value = _last_value(body)
-        arguments = {name: value for name in spec["parameters"].get("required", [])}
-        return Reply(chat_completion(None, [{"name": spec["name"], "arguments": arguments}], model=body["model"]))
-    return Reply(chat_completion(f"Here is what I found: {_last_value(body)}.", model=body["model"]))
+        call = {"name": spec["name"], "arguments": {name: _argument(body, name) for name in spec["parameters"].get("required", [])}}
+        if tags:
+            return Reply(chat_completion(render_calls("I will look this up.", [call]), model=body["model"]))
+        return Reply(chat_completion(None, [call], model=body["model"]))
+    answer = f"Here is what I found: {_last_value(body)}."
+    return Reply(chat_completion(render_final("I have what I need.", answer) if tags else answer, model=body["model"]))
+
+
+def tool_simulator(body: dict[str, Any]) -> Reply:
+    """A value of the requested ``responses`` schema, the same for the same request."""
+    schema = body["response_format"]["json_schema"]["schema"]
+    rng = random.Random(_digest(json.dumps(body["messages"], sort_keys=True)))
+    return Reply(chat_completion(json.dumps(generate_value(schema, rng)), model=body["model"]))
 
 
 def user(body: dict[str, Any]) -> Reply:
@@ -58,10 +103,15 @@ class PipelineResponder:
     stages: StageResponder = field(default_factory=StageResponder)
 
     def __call__(self, body: dict[str, Any]) -> Reply:
+        tags_tools = _tags_tools(body)
         if schema_name(body) in DEFAULT_ANSWERS:
             reply = self.stages(body)
+        elif schema_name(body):
+            reply = tool_simulator(body)
         elif body.get("tools"):
-            reply = assistant(body)
+            reply = assistant(body, [tool["function"] for tool in body["tools"]], tags=False)
+        elif tags_tools is not None:
+            reply = assistant(body, tags_tools, tags=True)
         else:
             reply = user(body)
         reply.delay = max(reply.delay, self.latency)

@@ -37,22 +37,16 @@ SECRET = "sk-test-BOTTOM-UP-91c2e"
 STRATEGIES = {"sequential": 1.0, "parallel_then_sequential": 1.0}
 
 
-@pytest.fixture(scope="module")
-def running_server() -> Iterator[LoopbackChatServer]:
-    with LoopbackChatServer(StageResponder()) as running:  # one server: stopping one costs 0.5 s
-        yield running
-
-
 @pytest.fixture
 def responder() -> StageResponder:
     return StageResponder()
 
 
 @pytest.fixture
-def server(running_server: LoopbackChatServer, responder: StageResponder) -> LoopbackChatServer:
-    running_server.responder = responder
-    running_server.requests.clear()
-    return running_server
+def server(responder: StageResponder) -> Iterator[LoopbackChatServer]:
+    """A server per test, so requests a previous test left in flight never land in this one."""
+    with LoopbackChatServer(responder) as running:
+        yield running
 
 
 @pytest.fixture
@@ -377,9 +371,11 @@ def test_the_hydra_config_builds_the_source(clients: ModelClients, server: Loopb
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    node = OmegaConf.load(Path(__file__).parents[1] / "conf" / "composition" / "source" / "llm.yaml")
-    config = OmegaConf.create({"composition": node, "model": {"name": "stage-model", "temperature": 0.2}})
-    config.composition.source.stages.filter.model.name = "judge-model"
+    from button.api import compose_config
+
+    config = compose_config(
+        ["model=openai", "model.name=stage-model", "model.temperature=0.2", "composition.source.stages.filter.model.name=judge-model"]
+    )
     options = OmegaConf.to_container(config.composition.source, resolve=True)
     source = instantiate(options, strategies=STRATEGIES, composition={}, model_clients=clients, run_dir=tmp_path)
     assert source.seeds == read_seed_conversations(PACKAGED_SEEDS)

@@ -48,16 +48,11 @@ class Script:
         return reply if reply is not None else ok(body)
 
 
-@pytest.fixture(scope="module")
-def running_server() -> Iterator[LoopbackChatServer]:
-    with LoopbackChatServer(ok) as running:  # one server for the module: stopping one costs ~0.5 s
-        yield running
-
-
 @pytest.fixture
-def server(running_server: LoopbackChatServer) -> LoopbackChatServer:
-    running_server.responder = ok
-    return running_server
+def server() -> Iterator[LoopbackChatServer]:
+    """A server per test, so requests a previous test left in flight never land in this one."""
+    with LoopbackChatServer(ok) as running:
+        yield running
 
 
 def clients_for(server: LoopbackChatServer, limits: dict[str, Any] | None = None, **model: Any) -> ModelClients:
