@@ -14,6 +14,7 @@ import logging
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -169,8 +170,11 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
 
 
 def quiet_libraries() -> None:
+    """Per-request chatter from HTTP and AutoGen stays out of the terminal and the run log."""
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Servers answer with a dated model name (gpt-4o-mini-2024-07-18); AutoGen warns on each.
+    warnings.filterwarnings("ignore", message="Resolved model mismatch", category=UserWarning)
 
 
 @hydra.main(version_base=None, config_path="pkg://conf", config_name="config")
