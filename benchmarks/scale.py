@@ -55,6 +55,7 @@ class Scenario:
     concurrency: int = 64
     latency: float = 0.5
     jitter: float = 0.25
+    overrides: tuple[str, ...] = ()
 
 
 DEFAULTS = {
@@ -89,6 +90,7 @@ def llm_overrides(base_url: str, scenario: Scenario) -> list[str]:
         f"num_tasks={scenario.tasks}",
         f"runner.concurrency={scenario.concurrency}",
         "runner.progress=false",
+        *scenario.overrides,
     ]
 
 
@@ -323,6 +325,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, help="mean endpoint latency in seconds")
     parser.add_argument("--jitter", type=float, help="half-width of the uniform latency jitter in seconds")
     parser.add_argument("--concurrency", type=int, help="runner.concurrency")
+    parser.add_argument(
+        "--override", action="append", default=[], metavar="KEY=VALUE",
+        help="extra Hydra override for the runs against the endpoint, e.g. runner.conversations=256 (repeatable)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the JSON results")
     parser.add_argument("--work", type=Path, help="keep run directories here (default: a temporary directory)")
     return parser.parse_args(argv)
@@ -334,7 +340,7 @@ def chosen(args: argparse.Namespace) -> dict[str, Scenario]:
     for key in ("tasks", "concurrency"):
         if flags.get(key, 1) < 1:
             raise SystemExit(f"--{key} must be >= 1, got {flags[key]}")
-    return {name: replace(DEFAULTS[name], **flags) for name in names}
+    return {name: replace(DEFAULTS[name], overrides=tuple(args.override), **flags) for name in names}
 
 
 def warm_imports() -> None:
