@@ -13,16 +13,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import openai
 from autogen_core.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, ValidationError
+
+from composition.models import meta_schema_problem
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +84,9 @@ class JsonAnswer(Generic[Answer]):
 
     @classmethod
     def from_schema(cls, name: str, schema: Mapping[str, Any]) -> JsonAnswer[Any]:
-        Draft202012Validator.check_schema(schema)
+        problem = meta_schema_problem(dict(schema))
+        if problem is not None:
+            raise SchemaError(problem)
         safe_name = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "answer"
         return cls(safe_name, dict(schema), False)
 
