@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import heapq
+import itertools
 import json
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, Literal, Protocol
 
 import openai
@@ -50,12 +53,64 @@ class EndpointLimits(BaseModel):
     retry_max_delay: float = Field(default=60.0, ge=0, description="Cap of one wait, Retry-After included.")
 
 
+_conversation_requests: ContextVar[list[int] | None] = ContextVar("conversation_requests", default=None)
+
+
+def begin_conversation() -> None:
+    """Mark the current task as one conversation: its requests queue by how many it has made.
+
+    The runner calls this in each conversation's task (the roles' own sub-tasks inherit it).
+    Serving the least-advanced conversation first keeps conversations finishing together, so
+    the endpoint is not left half idle while a few long ones drain at the end of a run.
+    Requests outside any conversation (the bottom-up stages) go first: they feed new work.
+    """
+    _conversation_requests.set([0])
+
+
+def _next_priority() -> int:
+    progress = _conversation_requests.get()
+    if progress is None:
+        return 0
+    progress[0] += 1
+    return progress[0]
+
+
+class PrioritySlots:
+    """A semaphore whose freed slot goes to the waiter with the lowest priority (FIFO on ties)."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrival = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._arrival), waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, waiter = heapq.heappop(self._waiters)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._free += 1
+
+
 class EndpointLimiter:
     """Admission to one endpoint: a concurrency slot, then request and token budgets."""
 
     def __init__(self, limits: EndpointLimits) -> None:
         self.limits = limits
-        self._slots = asyncio.Semaphore(limits.concurrency)
+        self._slots = PrioritySlots(limits.concurrency)
         rpm, tpm = limits.requests_per_minute, limits.tokens_per_minute
         self._requests = AsyncLimiter(rpm, 60) if rpm else None
         self._tokens = AsyncLimiter(tpm, 60) if tpm else None
@@ -65,7 +120,8 @@ class EndpointLimiter:
     @asynccontextmanager
     async def slot(self, tokens: int = 0) -> AsyncIterator[None]:
         """Hold one of the endpoint's request slots; ``tokens`` is the request's estimated cost."""
-        async with self._slots:
+        await self._slots.acquire(_next_priority())
+        try:
             if self._requests is not None:
                 await self._requests.acquire()
             if self._tokens is not None and tokens > 0:
@@ -76,6 +132,8 @@ class EndpointLimiter:
                 yield
             finally:
                 self.in_flight -= 1
+        finally:
+            self._slots.release()
 
 
 class MalformedResponseError(openai.APIError):

@@ -134,7 +134,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             controller,
             build_verifier(cfg, settings, model_clients),
             files,
-            conversations=_or_default(cfg.runner.get("conversations"), 2 * settings.runner.concurrency),
+            conversations=_or_default(cfg.runner.get("conversations"), 4 * settings.runner.concurrency),
             conversation_timeout=cfg.runner.get("conversation_timeout"),
             stats=stats,
             progress=settings.runner.progress,

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 
+from agents.resilience import begin_conversation
 from composition.errors import ConfigurationError
 from composition.jsonl import JsonlWriter, read_records
 from composition.models import CompositionalTask
@@ -93,7 +94,7 @@ class ConversationRunner:
     ) -> None:
         if isinstance(conversations, bool) or not isinstance(conversations, int) or conversations < 1:
             raise ConfigurationError(
-                f"runner.conversations must be an integer >= 1 (null: 2 x runner.concurrency), got {conversations!r}"
+                f"runner.conversations must be an integer >= 1 (null: 4 x runner.concurrency), got {conversations!r}"
             )
         if conversation_timeout is not None and (
             isinstance(conversation_timeout, bool)
@@ -127,6 +128,7 @@ class ConversationRunner:
             trajectory_writer = stack.enter_context(JsonlWriter(self.files.trajectories))
 
             async def converse(task: CompositionalTask) -> None:
+                begin_conversation()  # the endpoint serves the least-advanced conversation first
                 stage = self.stats.stage(CONVERSE)  # named on first use, so stages list in pipeline order
                 began = stage.started()
                 try:
