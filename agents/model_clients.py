@@ -15,14 +15,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import diskcache
-from autogen_core import CancellationToken
 from autogen_core.models import (
     ChatCompletionClient,
     CreateResult,
     LLMMessage,
     ModelInfo,
 )
-from autogen_core.tools import Tool, ToolSchema
 from autogen_ext.cache_store.diskcache import DiskCacheStore
 from autogen_ext.models.cache import CHAT_CACHE_VALUE_TYPE, ChatCompletionCache
 from autogen_ext.models.openai import OpenAIChatCompletionClient
@@ -151,22 +149,10 @@ class MeteredClient(WrappedClient):
     async def create(
         self,
         messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = [],
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
+        **options: Any,
     ) -> CreateResult:
         try:
-            result = await self.inner.create(
-                messages,
-                tools=tools,
-                tool_choice=tool_choice,
-                json_output=json_output,
-                extra_create_args=extra_create_args,
-                cancellation_token=cancellation_token,
-            )
+            result = await self.inner.create(messages, **options)
         except Exception:
             self.meter.failed += 1
             raise
@@ -176,22 +162,10 @@ class MeteredClient(WrappedClient):
     async def create_stream(
         self,
         messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = [],
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
+        **options: Any,
     ) -> AsyncGenerator[str | CreateResult, None]:
         try:
-            async for item in self.inner.create_stream(
-                messages,
-                tools=tools,
-                tool_choice=tool_choice,
-                json_output=json_output,
-                extra_create_args=extra_create_args,
-                cancellation_token=cancellation_token,
-            ):
+            async for item in self.inner.create_stream(messages, **options):
                 if isinstance(item, CreateResult):
                     self.meter.record(item)
                 yield item

@@ -20,16 +20,14 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import openai
 from aiolimiter import AsyncLimiter
-from autogen_core import CancellationToken
 from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage
-from autogen_core.tools import Tool, ToolSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
@@ -252,12 +250,7 @@ class ResilientClient(WrappedClient):
     async def create(
         self,
         messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = [],
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
+        **options: Any,
     ) -> CreateResult:
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda error: fault_kind(error) is not None),
@@ -266,35 +259,15 @@ class ResilientClient(WrappedClient):
             before_sleep=self._count,
             reraise=True,
         )
-        result: CreateResult = await retrying(
-            self._once,
-            messages,
-            tools=tools,
-            tool_choice=tool_choice,
-            json_output=json_output,
-            extra_create_args=extra_create_args,
-            cancellation_token=cancellation_token,
-        )
+        result: CreateResult = await retrying(self._once, messages, **options)
         return result
 
     async def create_stream(
         self,
         messages: Sequence[LLMMessage],
-        *,
-        tools: Sequence[Tool | ToolSchema] = [],
-        tool_choice: Tool | Literal["auto", "required", "none"] = "auto",
-        json_output: bool | type[BaseModel] | None = None,
-        extra_create_args: Mapping[str, Any] = {},
-        cancellation_token: CancellationToken | None = None,
+        **options: Any,
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Limited like create, not retried: a half-delivered stream cannot be replayed unseen."""
         async with self.limiter.slot(estimate_tokens(messages, self.max_tokens)):
-            async for item in self.inner.create_stream(
-                messages,
-                tools=tools,
-                tool_choice=tool_choice,
-                json_output=json_output,
-                extra_create_args=extra_create_args,
-                cancellation_token=cancellation_token,
-            ):
+            async for item in self.inner.create_stream(messages, **options):
                 yield item

@@ -9,7 +9,6 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from composition.jsonl import read_records
 from environment.export.validate import check_export_file
