@@ -27,7 +27,8 @@ from autogen_ext.models.openai import OpenAIChatCompletionClient
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.client_wrapper import WrappedClient
-from agents.resilience import EndpointLimiter, EndpointLimits, ResilientClient
+from agents.endpoint_limits import EndpointLimiter, EndpointLimits, LimitedHttpClient
+from agents.resilience import ResilientClient
 from composition.errors import ConfigurationError
 from composition.ids import canonical_json, content_id
 
@@ -213,6 +214,7 @@ class ModelClients:
             raise ConfigurationError(
                 "model.provider is 'offline', which has no chat client; choose a model preset such as model=openai"
             )
+        limiter = self.limiter(config.base_url)
         client: ChatCompletionClient = OpenAIChatCompletionClient(
             model=config.name,
             api_key=read_api_key(config),
@@ -223,10 +225,11 @@ class ModelClients:
             max_retries=0,  # ResilientClient retries, so every attempt is limited and counted
             model_info=config.model_info(),
             include_name_in_message=False,  # many OpenAI-compatible servers reject `name`
+            http_client=LimitedHttpClient(limiter),  # holds an endpoint slot per HTTP exchange
         )
         usage = self._usage.setdefault(config.name, ModelUsage())
         client = ResilientClient(
-            client, self.limiter(config.base_url), usage, max_retries=config.max_retries, max_tokens=config.max_tokens
+            client, limiter, usage, max_retries=config.max_retries, max_tokens=config.max_tokens
         )
         cache_root = self.cache_dir if self.cache_dir is not None else config.cache_dir
         if cache_root is not None:

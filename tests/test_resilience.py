@@ -16,7 +16,7 @@ from autogen_core.models import SystemMessage, UserMessage
 
 from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
 from agents.model_clients import ModelClients
-from agents.resilience import EndpointLimiter, EndpointLimits, PrioritySlots, retry_after
+from agents.resilience import retry_after
 from composition.errors import ConfigurationError
 from composition.llm.structured import JsonAnswer, Rejection, ask_json
 from pydantic import BaseModel
@@ -129,20 +129,6 @@ async def test_concurrency_cap_holds_across_every_client_of_an_endpoint(server: 
     await clients.close()
 
 
-async def test_request_and_token_budgets_hold_requests_back() -> None:
-    requests = EndpointLimiter(EndpointLimits(requests_per_minute=5))
-    for _ in range(5):
-        async with requests.slot():
-            pass
-    with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(requests.slot().__aenter__(), 0.1)  # the sixth waits ~12 s
-    tokens = EndpointLimiter(EndpointLimits(tokens_per_minute=1000))
-    async with tokens.slot(tokens=600):
-        pass
-    with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(tokens.slot(tokens=600).__aenter__(), 0.1)
-
-
 def test_retry_after_reads_milliseconds_seconds_and_dates() -> None:
     class Response:
         def __init__(self, headers: dict[str, str]) -> None:
@@ -165,30 +151,3 @@ def test_bad_limits_name_the_runner_key() -> None:
         ModelClients(config, limits={"concurrency": 0})
     with pytest.raises(ConfigurationError, match=r"runner\.requests_per_minute='lots'"):
         ModelClients(config, limits={"requests_per_minute": "lots"})
-
-
-async def test_a_freed_slot_goes_to_the_least_advanced_waiter() -> None:
-    slots = PrioritySlots(1)
-    await slots.acquire(0)
-    served: list[int] = []
-
-    async def wait(priority: int) -> None:
-        await slots.acquire(priority)
-        served.append(priority)
-        slots.release()
-
-    waiters = [asyncio.create_task(wait(priority)) for priority in (5, 1, 3, 1)]
-    await asyncio.sleep(0)
-    slots.release()
-    await asyncio.gather(*waiters)
-    assert served == [1, 1, 3, 5]
-
-
-async def test_a_cancelled_waiter_does_not_lose_the_slot() -> None:
-    slots = PrioritySlots(1)
-    await slots.acquire(0)
-    cancelled = asyncio.create_task(slots.acquire(1))
-    await asyncio.sleep(0)
-    cancelled.cancel()
-    slots.release()
-    await asyncio.wait_for(slots.acquire(2), timeout=1)  # the slot is free again, not leaked
