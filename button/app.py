@@ -13,8 +13,9 @@ import json
 import logging
 import shutil
 import sys
-import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +88,20 @@ def build_verifier(cfg: DictConfig, settings: Settings, model_clients: Any) -> V
     return Verifier(checks)
 
 
-def export_kept(files: RunFiles, formats: list[str]) -> None:
-    """Rebuild the exports from trajectories.jsonl, then swap them in for the old ones."""
+@contextmanager
+def kept_exports(files: RunFiles, formats: list[str]) -> Iterator[ExportSet]:
+    """Export files that grow as trajectories are kept, starting from those already on disk.
+
+    They are written in a staging folder that replaces the old exports whole once the run is
+    over, so a killed or failed run leaves the previous exports as they were.
+    """
     staging = files.root / ".export-staging"
     shutil.rmtree(staging, ignore_errors=True)
     with ExportSet(staging, formats) as exports:
         for record in read_records(files.trajectories):
             if record.get("kept"):
                 exports.write(Trajectory.model_validate(record))
+        yield exports
     shutil.rmtree(files.export_dir, ignore_errors=True)
     exports.directory.rename(files.export_dir)
     staging.rmdir()
@@ -130,20 +137,19 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             max_format_errors=environment.max_format_errors,
             seed=settings.seed,
         )
-        runner = ConversationRunner(
-            controller,
-            build_verifier(cfg, settings, model_clients),
-            files,
-            conversations=_or_default(cfg.runner.get("conversations"), 4 * settings.runner.concurrency),
-            conversation_timeout=cfg.runner.get("conversation_timeout"),
-            stats=stats,
-            progress=settings.runner.progress,
-            usage=model_clients.usage if model_clients is not None else None,
-        )
-        timings = await runner.run(source.generate(settings.num_tasks), limit=settings.num_tasks)
-        started_export = time.perf_counter()
-        export_kept(files, settings.export.formats)
-        export_seconds = time.perf_counter() - started_export
+        with kept_exports(files, settings.export.formats) as exports:
+            runner = ConversationRunner(
+                controller,
+                build_verifier(cfg, settings, model_clients),
+                files,
+                conversations=_or_default(cfg.runner.get("conversations"), 4 * settings.runner.concurrency),
+                conversation_timeout=cfg.runner.get("conversation_timeout"),
+                stats=stats,
+                progress=settings.runner.progress,
+                usage=model_clients.usage if model_clients is not None else None,
+                on_kept=exports.write,
+            )
+            timings = await runner.run(source.generate(settings.num_tasks), limit=settings.num_tasks)
     finally:
         if model_clients is not None:
             await model_clients.close()
@@ -155,8 +161,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             "compose": timings.compose,
             "converse": timings.converse,
             "converse_wall": timings.converse_wall,
-            "export": export_seconds,
-            "wall": timings.wall + export_seconds,
+            "wall": timings.wall,
         },
         new_trajectories=timings.new_trajectories,
         prices=prices,

@@ -2,7 +2,7 @@
 
 Tasks are consumed lazily from the source while at most ``conversations`` conversations run,
 so memory stays flat however many tasks a run has and a slow conversation never idles the
-rest (model requests are bounded separately, per endpoint, by agents.resilience). Every record
+rest (model requests are bounded separately, per endpoint, by agents.endpoint_limits). Every record
 is appended whole the moment it is final.
 
 Resume: before asking the source for anything, the runner reads the run directory. Kept tasks
@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 
-from agents.resilience import begin_conversation
+from agents.endpoint_limits import begin_conversation
 from composition.errors import ConfigurationError
 from composition.jsonl import JsonlWriter, read_records
 from composition.models import CompositionalTask
@@ -78,7 +78,11 @@ class _OnDisk:
 
 
 class ConversationRunner:
-    """Runs one conversation per kept task, concurrently, and records every outcome."""
+    """Runs one conversation per kept task, concurrently, and records every outcome.
+
+    ``on_kept`` is handed each newly kept trajectory once it is on disk (the app streams them
+    into the export files).
+    """
 
     def __init__(
         self,
@@ -91,6 +95,7 @@ class ConversationRunner:
         stats: PipelineStats | None = None,
         progress: bool | None = None,
         usage: Usage | None = None,
+        on_kept: Callable[[Trajectory], None] | None = None,
     ) -> None:
         if isinstance(conversations, bool) or not isinstance(conversations, int) or conversations < 1:
             raise ConfigurationError(
@@ -112,6 +117,7 @@ class ConversationRunner:
         self.stats = stats if stats is not None else PipelineStats()
         self.progress = progress
         self.usage = usage
+        self.on_kept = on_kept
         self.timings = RunTimings()
 
     async def run(self, tasks: AsyncIterator[CompositionalTask], limit: int | None = None) -> RunTimings:
@@ -137,6 +143,8 @@ class ConversationRunner:
                     self.timings.new_trajectories += 1
                     if trajectory.kept:
                         stage.keep()
+                        if self.on_kept is not None:
+                            self.on_kept(trajectory)
                     else:
                         stage.reject(trajectory.reject_reason or trajectory.termination.value)
                 finally:
@@ -149,6 +157,7 @@ class ConversationRunner:
                 job = asyncio.create_task(converse(task))
                 running.add(job)
                 job.add_done_callback(self._forget(running))
+                await asyncio.sleep(0)  # let it send its first request before the next task is composed
 
             for task in disk.unfinished:
                 self.timings.resumed_conversations += 1
