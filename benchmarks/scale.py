@@ -343,16 +343,29 @@ def chosen(args: argparse.Namespace) -> dict[str, Scenario]:
     return {name: replace(DEFAULTS[name], overrides=tuple(args.override), **flags) for name in names}
 
 
-def warm_imports() -> None:
-    """Import the pipeline's modules before any clock starts: a process pays that once, not per run."""
-    import autogen_ext.models.openai  # noqa: F401
-    import button.api  # noqa: F401
+async def warm_imports() -> None:
+    """Import the pipeline's modules before any clock starts: a process pays that once, not per run.
+
+    The roles and sources are imported by Hydra's instantiate, Hydra discovers its plugins on its
+    first compose, and the HTTP stack imports its socket backends on its first connection.
+    """
+    import agents.llm.assistant  # noqa: F401
+    import agents.llm.tool  # noqa: F401
+    import agents.llm.user  # noqa: F401
     import agents.model_clients  # noqa: F401
+    import autogen_ext.models.openai  # noqa: F401
+    import composition.llm.source  # noqa: F401
+    import composition.offline  # noqa: F401
+    from button.api import compose_config
+
+    compose_config()
+    with EndpointProcess(EndpointSettings(latency=0.0, jitter=0.0)) as endpoint:
+        await bare_client(endpoint.base_url, 1, 1, [MINIMAL_BODY])
 
 
 async def main_async(args: argparse.Namespace) -> int:
     os.environ[KEY_ENV] = "benchmark-dummy-key"
-    warm_imports()
+    await warm_imports()
     scenarios = chosen(args)
     results: dict[str, dict[str, Any]] = {}
     checks: list[Check] = []
