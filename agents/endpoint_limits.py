@@ -108,12 +108,15 @@ class EndpointLimiter:
         self.in_flight = 0
         self.peak_in_flight = 0
 
-    async def budget(self, tokens: int = 0) -> None:
-        """Wait until the request and token budgets allow one more request of ``tokens``."""
+    async def budget(self, messages: Sequence[LLMMessage] = (), max_tokens: int | None = None) -> None:
+        """Wait until the request and token budgets allow one more request of these messages
+        and completion allowance (the tokens are only estimated when there is a token budget)."""
         if self._requests is not None:
             await self._requests.acquire()
-        if self._tokens is not None and tokens > 0:
-            await self._tokens.acquire(min(float(tokens), self._tokens.max_rate))
+        if self._tokens is not None:
+            tokens = estimate_tokens(messages, max_tokens)
+            if tokens > 0:
+                await self._tokens.acquire(min(float(tokens), self._tokens.max_rate))
 
     async def acquire(self) -> Callable[[], None]:
         """Take a request slot; returns the release, which frees it once however often it is called."""

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from agents.client_wrapper import WrappedClient
-from agents.endpoint_limits import EndpointLimiter, EndpointLimits, estimate_tokens
+from agents.endpoint_limits import EndpointLimiter, EndpointLimits
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class ResilientClient(WrappedClient):
         log.debug("retrying after %s (attempt %d): %s", kind, state.attempt_number, error)
 
     async def _once(self, messages: Sequence[LLMMessage], **kwargs: Any) -> CreateResult:
-        await self.limiter.budget(estimate_tokens(messages, self.max_tokens))
+        await self.limiter.budget(messages, self.max_tokens)
         try:
             return await self.inner.create(messages, **kwargs)
         except asyncio.CancelledError:
@@ -161,6 +161,6 @@ class ResilientClient(WrappedClient):
         **options: Any,
     ) -> AsyncGenerator[str | CreateResult, None]:
         """Limited like create, not retried: a half-delivered stream cannot be replayed unseen."""
-        await self.limiter.budget(estimate_tokens(messages, self.max_tokens))
+        await self.limiter.budget(messages, self.max_tokens)
         async for item in self.inner.create_stream(messages, **options):
             yield item

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from autogen_core.models import UserMessage
 
 from agents.endpoint_limits import EndpointLimiter, EndpointLimits, LimitedHttpClient, PrioritySlots
 from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
@@ -67,9 +68,9 @@ async def test_request_and_token_budgets_hold_requests_back() -> None:
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(requests.budget(), 0.1)  # the sixth waits ~12 s
     tokens = EndpointLimiter(EndpointLimits(tokens_per_minute=1000))
-    await tokens.budget(tokens=600)
+    await tokens.budget(max_tokens=600)  # the completion allowance counts against the budget
     with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(tokens.budget(tokens=600), 0.1)
+        await asyncio.wait_for(tokens.budget([UserMessage(content="x" * 400, source="user")], max_tokens=500), 0.1)
 
 
 async def test_a_freed_slot_goes_to_the_least_advanced_waiter() -> None:
