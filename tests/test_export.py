@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 
 from agents.protocol import parse_turn
+from button.api import run_pipeline
+from button.app import kept_exports
+from composition.jsonl import read_records
 from composition.models import FunctionSpec
 from environment.export import ExportError, ExportSet, available_exporters, get_exporter
 from environment.export.system_prompt import render_system_prompt, stated_parallel_rule
@@ -23,6 +26,7 @@ from environment.export.validate import (
     check_openai_record,
     check_sharegpt_record,
 )
+from environment.run_files import RunFiles
 from environment.trajectory import Message, Termination, ToolCall, ToolResult, Trajectory
 
 AUTHOR = FunctionSpec(
@@ -512,3 +516,23 @@ def test_command_line_reports_missing_files_and_unknown_formats(tmp_path: Path):
     assert main([str(tmp_path), "--formats", "button"]) == 1
     assert main([str(tmp_path), "--formats", "csv"]) == 2
     assert main([str(tmp_path / "nowhere")]) == 2
+
+
+def test_a_failed_run_leaves_the_previous_exports_and_a_finished_one_adds_to_them(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_pipeline(run_dir, ["num_tasks=3", "runner.progress=false"])
+    files = RunFiles(run_dir)
+    before = {path.name: path.read_text() for path in files.export_dir.iterdir()}
+    kept = [Trajectory.model_validate(record) for record in read_records(files.trajectories) if record["kept"]]
+    assert len(kept) == 3 and all(len(text.splitlines()) == 3 for text in before.values())
+
+    with pytest.raises(RuntimeError, match="boom"), kept_exports(files, ["button", "openai", "sharegpt"]) as exports:
+        exports.write(kept[0])
+        raise RuntimeError("boom")
+    assert {path.name: path.read_text() for path in files.export_dir.iterdir()} == before
+
+    with kept_exports(files, ["button", "openai", "sharegpt"]) as exports:
+        exports.write(kept[0])  # a trajectory kept during the run joins the ones on disk
+    after = {path.name: path.read_text().splitlines() for path in files.export_dir.iterdir()}
+    assert {name: len(lines) for name, lines in after.items()} == {name: 4 for name in before}
+    assert not (run_dir / ".export-staging").exists()
