@@ -101,7 +101,7 @@ class _Waits:
 
 
 class ResilientClient(WrappedClient):
-    """Sends each request through the endpoint's limiter and retries transient faults."""
+    """Takes each attempt's request and token budget from the endpoint's limiter; retries transient faults."""
 
     def __init__(
         self,
