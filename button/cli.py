@@ -7,10 +7,16 @@ are checked against the config package, then the config is composed and validate
 
 from __future__ import annotations
 
+import re
 import sys
 from importlib.resources import files
 
 CONFIG_PACKAGE = "conf"
+
+#: What an environment variable's name looks like; anything else in ``*api_key_env`` is refused.
+ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+#: Values that look like a secret wherever they appear: the prefixes providers give their keys.
+KEY_LIKE = re.compile(r"\b(?:sk|rk|pk|hf|gsk|xai|AIza)[-_][A-Za-z0-9_-]{16,}")
 
 
 def group_options(group: str) -> list[str]:
@@ -37,6 +43,39 @@ def check_group_overrides(arguments: list[str]) -> list[str]:
         for choice in value.split(","):
             if choice.strip() not in allowed:
                 problems.append(f"{key}={choice.strip()}: unknown option; allowed: {', '.join(allowed)}")
+    return problems
+
+
+def check_no_keys(arguments: list[str]) -> list[str]:
+    """Refuse API keys on the command line: Hydra would save them under .hydra/ and print them.
+
+    Any override of a field named ``*api_key`` is refused, as is a ``*api_key_env`` value that is
+    not a variable name and any value that looks like a key; messages name the field, never the value.
+    """
+    problems = []
+    for argument in arguments:
+        if "=" not in argument:
+            continue
+        key, value = argument.split("=", 1)
+        field = key.removeprefix("override ").lstrip("+~").lower()
+        name = field.rsplit(".", 1)[-1]
+        if "api_key" in name and not name.endswith("api_key_env"):
+            problems.append(
+                f"{key.lstrip('+~')}: API keys are not accepted on the command line (Hydra would save them under .hydra/); "
+                "export the key in an environment variable and name that variable with model.api_key_env"
+            )
+        elif name.endswith("api_key_env") and value not in ("null", "") and (
+            not ENV_VAR_NAME.fullmatch(value) or KEY_LIKE.search(value)
+        ):
+            problems.append(
+                f"{key.lstrip('+~')}: expects the name of an environment variable (letters, digits, _), "
+                "not a key; the value was not saved or shown"
+            )
+        elif KEY_LIKE.search(value) and not field.startswith("hydra"):
+            problems.append(
+                f"{key.lstrip('+~')}: the value looks like an API key; keys are read only from the environment "
+                "variable named by model.api_key_env (the value was not saved or shown)"
+            )
     return problems
 
 
@@ -70,7 +109,8 @@ def check_composed_config(arguments: list[str]) -> list[str]:
 
 
 def main() -> None:
-    problems = check_group_overrides(sys.argv[1:]) or check_composed_config(sys.argv[1:])
+    arguments = sys.argv[1:]
+    problems = check_no_keys(arguments) or check_group_overrides(arguments) or check_composed_config(arguments)
     if problems:
         for problem in problems:
             print(f"button: error: {problem}", file=sys.stderr)
