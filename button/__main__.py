@@ -1,3 +1,3 @@
-from button.cli import main
+from button.cli import entry
 
-main()
+entry()

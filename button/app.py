@@ -13,6 +13,7 @@ import gc
 import json
 import logging
 import shutil
+import signal
 import sys
 import warnings
 from collections.abc import Iterator
@@ -37,7 +38,11 @@ from environment.runner import ConversationRunner
 from environment.summary import build_stats, parse_prices
 from environment.trajectory import Trajectory
 from environment.verification import Verifier, default_checks
+from button import ending
+from button.interrupt import StopRequest
 from button.report import stats_table
+from button.run_lock import RunDirectoryBusy, hold_run_directory
+from button.run_settings import resumed_history, summarize, write_history
 from button.settings import Settings, validate_settings
 
 NOISY_LOGGERS = ("httpx", "httpx2", "openai", "autogen_core", "autogen_core.events", "autogen_agentchat")
@@ -94,18 +99,33 @@ def kept_exports(files: RunFiles, formats: list[str]) -> Iterator[ExportSet]:
     """Export files that grow as trajectories are kept, starting from those already on disk.
 
     They are written in a staging folder that replaces the old exports whole once the run is
-    over, so a killed or failed run leaves the previous exports as they were.
+    over (an interrupted run included: its records are whole), so a killed or failed run leaves
+    the previous exports as they were, and a failed one removes its staging folder.
     """
     staging = files.root / ".export-staging"
     shutil.rmtree(staging, ignore_errors=True)
-    with ExportSet(staging, formats) as exports:
-        for record in read_records(files.trajectories):
-            if record.get("kept"):
-                exports.write(Trajectory.model_validate(record))
-        yield exports
+    try:
+        with ExportSet(staging, formats) as exports:
+            for record in read_records(files.trajectories):
+                if record.get("kept"):
+                    exports.write(Trajectory.model_validate(record))
+            yield exports
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     shutil.rmtree(files.export_dir, ignore_errors=True)
     exports.directory.rename(files.export_dir)
     staging.rmdir()
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write ``path`` whole or not at all (a full disk leaves the previous file, never a torn one)."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(json.dumps(value, indent=2) + "\n")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 #: The young generation's collection threshold while conversations run (Python's default: 700).
@@ -131,11 +151,25 @@ def run_gc_settings() -> Iterator[None]:
         gc.unfreeze()
 
 
-async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
-    """Run the whole pipeline into ``run_dir`` and return what stats.json holds."""
-    settings = validate_settings(OmegaConf.to_container(cfg, resolve=True))
+async def generate(cfg: DictConfig, run_dir: Path, stop: StopRequest | None = None) -> dict[str, Any]:
+    """Run the whole pipeline into ``run_dir`` and return what stats.json holds.
+
+    The run directory is locked for the whole run (RunDirectoryBusy if another process holds
+    it) and its settings history checked (ResumeSettingsChanged); ``stop`` ends the run early
+    but cleanly, with stats.json marked interrupted. OSError means the directory cannot be written.
+    """
+    config = OmegaConf.to_container(cfg, resolve=True)
+    settings = validate_settings(config)
+    with hold_run_directory(run_dir):
+        history = resumed_history(run_dir, config, extend=settings.runner.resume == "extend")
+        write_history(run_dir, history)
+        return await _generate(cfg, settings, run_dir, stop or StopRequest(), history)
+
+
+async def _generate(
+    cfg: DictConfig, settings: Settings, run_dir: Path, stop: StopRequest, history: list[dict[str, Any]]
+) -> dict[str, Any]:
     files = RunFiles(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     stats = PipelineStats()
     prices = parse_prices(OmegaConf.to_container(cfg.pricing, resolve=True) if "pricing" in cfg else None)
     model_clients = _model_clients(cfg, settings)
@@ -173,6 +207,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                 usage=model_clients.usage if model_clients is not None else None,
                 on_kept=exports.write,
             )
+            stop.on_stop(runner.stop)
             timings = await runner.run(source.generate(settings.num_tasks), limit=settings.num_tasks)
     finally:
         if model_clients is not None:
@@ -192,9 +227,10 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         currency=cfg.get("pricing", {}).get("currency", "USD"),
         runner_errors=timings.runner_errors,
         exports=settings.export.formats,
-        settings={"num_tasks": settings.num_tasks, "seed": settings.seed, "model": settings.model.name},
+        settings=summarize(history, settings.num_tasks),
     )
-    files.stats.write_text(json.dumps(summary, indent=2) + "\n")
+    summary["ending"] = ending.ending(summary, settings.num_tasks, getattr(source, "end_reason", None), stop.name)
+    write_json(files.stats, summary)
     return summary
 
 
@@ -206,14 +242,51 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", message="Resolved model mismatch", category=UserWarning)
 
 
+async def _run_with_signals(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    stop = StopRequest()
+    stop.install(asyncio.get_running_loop())
+    return await generate(cfg, run_dir, stop)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"button: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
 @hydra.main(version_base=None, config_path="pkg://conf", config_name="config")
 def hydra_main(cfg: DictConfig) -> None:
     quiet_libraries()
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        summary = asyncio.run(generate(cfg, run_dir))
+        summary = asyncio.run(_run_with_signals(cfg, run_dir))
+    except RunDirectoryBusy as error:
+        _fail(str(error), ending.EXIT_RUN_DIR_BUSY)
     except ButtonError as error:
-        print(f"button: error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(error), ending.EXIT_BAD_INPUT)
+    except OSError as error:
+        _fail(cannot_write(run_dir, error), ending.EXIT_CANNOT_WRITE)
     print(stats_table(summary))
     print(f"run directory: {run_dir}")
+    report_ending(summary["ending"])
+
+
+def cannot_write(run_dir: Path, error: OSError) -> str:
+    """One line for a run directory that cannot be written (read-only, full, gone)."""
+    where = error.filename or run_dir
+    return f"cannot write {where}: {error.strerror or error}; free space or fix permissions, then rerun to resume"
+
+
+def report_ending(record: dict[str, Any]) -> None:
+    """The one line (and exit code) for an interrupted, empty or short run; nothing when all is well."""
+    if record["interrupted"]:
+        signum = getattr(signal, record["interrupted"])
+        print(
+            f"button: interrupted by {record['interrupted']}: {record['kept_trajectories']} trajectories kept so far; "
+            "stats.json written; rerun the same command to resume",
+            file=sys.stderr,
+        )
+        sys.exit(ending.EXIT_SIGNAL_BASE + signum)
+    if (message := ending.nothing_kept_error(record)) is not None:
+        _fail(message, ending.EXIT_NOTHING_KEPT)
+    if (warning := ending.shortfall_warning(record)) is not None:
+        print(f"button: warning: {warning}", file=sys.stderr)

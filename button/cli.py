@@ -8,6 +8,7 @@ are checked against the config package, then the config is composed and validate
 from __future__ import annotations
 
 import re
+import signal
 import sys
 from importlib.resources import files
 
@@ -109,8 +110,7 @@ def check_composed_config(arguments: list[str]) -> list[str]:
 
 
 def main() -> None:
-    arguments = sys.argv[1:]
-    problems = check_no_keys(arguments) or check_group_overrides(arguments) or check_composed_config(arguments)
+    problems = check_no_keys(sys.argv[1:]) or check_group_overrides(sys.argv[1:]) or check_composed_config(sys.argv[1:])
     if problems:
         for problem in problems:
             print(f"button: error: {problem}", file=sys.stderr)
@@ -118,3 +118,17 @@ def main() -> None:
     from button.app import hydra_main
 
     hydra_main()
+
+
+def entry() -> None:
+    """The console script: :func:`main`, with a stop signal during start-up reported in one line
+    (exit 128 + the signal's number); during the run the pipeline handles signals itself."""
+    from button.interrupt import Interrupted, install_startup_handlers
+
+    install_startup_handlers()
+    try:
+        main()
+    except KeyboardInterrupt as interrupt:
+        signum = interrupt.signum if isinstance(interrupt, Interrupted) else 2
+        print(f"button: interrupted by {signal.Signals(signum).name} before the run started", file=sys.stderr)
+        sys.exit(128 + signum)

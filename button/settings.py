@@ -28,6 +28,7 @@ class EnvironmentSettings(_Group):
 class RunnerSettings(_Group):
     concurrency: int = Field(default=16, ge=1)
     progress: bool | None = None
+    resume: Literal["check", "extend"] = "check"
 
 
 class ExportSettings(_Group):

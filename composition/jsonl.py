@@ -1,8 +1,10 @@
 """Append-only JSONL record files that survive a killed writer.
 
-Each record is written as one complete line with a single write call and flushed; on reading,
-a trailing partial line (the only damage a SIGKILL can do) is ignored and truncated away
-before new records are appended, so a resumed run never duplicates or corrupts anything.
+Each record is written as one complete line, unbuffered; on reading, a trailing partial line
+(the only damage a SIGKILL can do) is ignored and truncated away before new records are
+appended, so a resumed run never duplicates or corrupts anything. A write that fails (a full
+disk, a file-size limit) is cut back to the last whole record before the OSError is raised,
+so no torn line is left for the next run either.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ class JsonlWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._drop_partial_tail()
-        self._handle = path.open("ab")
+        self._handle = path.open("ab", buffering=0)
+        self._size = self._handle.seek(0, os.SEEK_END)
 
     def _drop_partial_tail(self) -> None:
         if not self.path.exists():
@@ -50,13 +53,21 @@ class JsonlWriter:
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
         text = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record, ensure_ascii=False)
-        self._handle.write(text.encode("utf-8") + b"\n")
-        self._handle.flush()
+        line = memoryview(text.encode("utf-8") + b"\n")
+        try:
+            written = 0
+            while written < len(line):
+                written += self._handle.write(line[written:]) or 0
+        except OSError:
+            self._handle.truncate(self._size)
+            raise
+        self._size += len(line)
 
     def close(self) -> None:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
+        try:
+            os.fsync(self._handle.fileno())
+        finally:
+            self._handle.close()
 
     def __enter__(self) -> JsonlWriter:
         return self

@@ -10,6 +10,10 @@ on disk without a trajectory (a killed run's conversations in flight) are played
 and trajectories already on disk are never written again; once ``limit`` kept tasks exist the
 source is not asked for more, so a finished run re-run in place sends no request at all, and
 a source that regenerates in a different order cannot add tasks beyond the limit.
+
+Stopping (:meth:`ConversationRunner.stop`, on SIGINT/SIGTERM) closes the source and cancels the
+conversations in flight; nothing half-done is written, so a rerun resumes them. A record that
+cannot be written (a full disk, a read-only directory) stops the run the same way and is raised.
 """
 
 from __future__ import annotations
@@ -119,14 +123,19 @@ class ConversationRunner:
         self.usage = usage
         self.on_kept = on_kept
         self.timings = RunTimings()
+        self.stopped = False
+        self.failure: BaseException | None = None
+        self._feeder: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     async def run(self, tasks: AsyncIterator[CompositionalTask], limit: int | None = None) -> RunTimings:
         """Play every kept task of ``tasks`` (and any a killed run left unplayed) until ``limit``
-        kept tasks exist in the run directory; returns what this invocation did."""
+        kept tasks exist in the run directory, or until :meth:`stop`; returns what this
+        invocation did. A record that cannot be written (OSError) stops the run and is raised."""
         started = time.perf_counter()
         disk = _OnDisk.read(self.files)
         slots = asyncio.Semaphore(self.conversations)
-        running: set[asyncio.Task[None]] = set()
+        running: set[asyncio.Task[None]] = self._running
         async with AsyncExitStack() as stack:
             if wants_progress(self.progress):
                 await stack.enter_async_context(ProgressBoard(self.stats, self.usage))
@@ -159,11 +168,13 @@ class ConversationRunner:
                 job.add_done_callback(self._forget(running))
                 await asyncio.sleep(0)  # let it send its first request before the next task is composed
 
-            for task in disk.unfinished:
-                self.timings.resumed_conversations += 1
-                await start(task)
-            kept = disk.kept_tasks
-            if limit is None or kept < limit:
+            async def feed() -> None:
+                for task in disk.unfinished:
+                    self.timings.resumed_conversations += 1
+                    await start(task)
+                kept = disk.kept_tasks
+                if limit is not None and kept >= limit:
+                    return
                 async with aclosing(tasks) as source:
                     waited = time.perf_counter()
                     async for task in source:
@@ -177,17 +188,42 @@ class ConversationRunner:
                         if limit is not None and kept >= limit:
                             break
                         waited = time.perf_counter()
-            if running:
-                await asyncio.gather(*running, return_exceptions=True)
+
+            self._feeder = asyncio.create_task(feed())
+            if self.stopped:
+                self._feeder.cancel()
+            await asyncio.wait({self._feeder})
+            if not self._feeder.cancelled() and self._feeder.exception() is not None:
+                self._fail(self._feeder.exception())  # type: ignore[arg-type]
+            while running:
+                await asyncio.wait(set(running))
         conversed = self.stats.stages.get(CONVERSE)
         self.timings.converse_wall = conversed.wall_seconds if conversed is not None else 0.0
         self.timings.wall = time.perf_counter() - started
+        if self.failure is not None:
+            raise self.failure
         return self.timings
+
+    def stop(self) -> None:
+        """Start no new work: the source is closed and conversations in flight are cancelled
+        (a cancelled conversation writes nothing and is played again on resume)."""
+        self.stopped = True
+        for job in (self._feeder, *self._running):
+            if job is not None:
+                job.cancel()
+
+    def _fail(self, error: BaseException) -> None:
+        """A record could not be written: remember the first such error and stop the run."""
+        if self.failure is None:
+            self.failure = error
+        self.stop()
 
     def _forget(self, running: set[asyncio.Task[None]]):  # type: ignore[no-untyped-def]
         def done(job: asyncio.Task[None]) -> None:
             running.discard(job)
-            if not job.cancelled() and job.exception() is not None:
+            if not job.cancelled() and isinstance(job.exception(), OSError):
+                self._fail(job.exception())  # type: ignore[arg-type]
+            elif not job.cancelled() and job.exception() is not None:
                 kind = type(job.exception()).__name__
                 self.timings.runner_errors[kind] = self.timings.runner_errors.get(kind, 0) + 1
                 log.error("conversation failed outside the controller: %s", job.exception())

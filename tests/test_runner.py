@@ -42,6 +42,7 @@ def test_faulty_endpoint_run_finishes_with_every_fault_retried_or_explained(serv
     stats = llm_run(
         server, tmp_path / "run", tmp_path / "cache",
         "num_tasks=8", "model.timeout=0.25", "composition.source.stages.filter.model.name=local-judge",
+        "composition.source.compositions_per_task=1",  # one task per atomic task: enough atomic requests to meet every fault
     )
     assert set(faults.injected) == {"429", "500", "garbage", "slow", "truncated", "broken"}
     main, judge = stats["models"]["gpt-4o-mini"], stats["models"]["local-judge"]

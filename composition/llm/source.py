@@ -1,12 +1,13 @@
 """LLMTaskSource: the bottom-up phase with a language model behind every stage.
 
-seed conversations -> scenarios (extracted, then expanded) -> atomic tasks -> compositional
-tasks (per strategy) -> filter (structural checks, LLM judge) -> functions. Scenarios, atomic
-tasks and compositional tasks are deduplicated by normalized text; scenarios and atomic tasks
-stream into ``scenarios.jsonl`` and ``atomic_tasks.jsonl`` of the run directory. Up to
-``concurrency`` seed conversations are worked on at once, each of their scenarios streaming
-through the stages independently; requests are bounded per endpoint by the model clients.
-Tasks are yielded in seed order as soon as they are ready, and work stops once enough are kept.
+seed conversations -> scenarios (extracted, then expanded again and again) -> atomic tasks ->
+compositional tasks (several per atomic task, across strategies) -> filter (structural checks,
+LLM judge) -> functions. Scenarios, atomic tasks and compositional tasks are deduplicated by
+normalized text; scenarios and atomic tasks stream into ``scenarios.jsonl`` and
+``atomic_tasks.jsonl`` of the run directory. Material grows until enough tasks are kept or it
+stops being new (see :meth:`LLMTaskSource.generate`), so a handful of seeds can feed a large
+run. Up to ``concurrency`` scenarios stream through the stages at once; requests are bounded
+per endpoint by the model clients. Tasks are yielded in a fixed order as soon as they are ready.
 """
 
 from __future__ import annotations
@@ -80,6 +81,33 @@ class _Output:
             self._ids.add(record_id)
 
 
+class _Demand:
+    """Whether one more scenario is worth starting: the kept tasks still missing, against what
+    the scenarios under way are expected to give (their observed yield so far), so the source
+    does not run far ahead of the tasks the run needs."""
+
+    def __init__(self, wanted: int, per_scenario: float) -> None:
+        self.wanted = wanted
+        self.prior = per_scenario
+        self.kept = self.started = self.finished = 0
+        self.changed = asyncio.Event()
+
+    def worth_starting(self) -> bool:
+        per_scenario = (self.kept + 2 * self.prior) / (self.finished + 2)
+        return self.kept + (self.started - self.finished) * per_scenario < self.wanted
+
+    async def wait_for_need(self) -> None:
+        while not self.worth_starting():
+            self.changed.clear()
+            await self.changed.wait()
+        self.started += 1
+
+    def finished_one(self, kept: int) -> None:
+        self.finished += 1
+        self.kept += kept
+        self.changed.set()
+
+
 class LLMTaskSource(TaskSource):
     """Compositional tasks written, checked and given functions by language models.
 
@@ -92,6 +120,8 @@ class LLMTaskSource(TaskSource):
         *,
         seed_conversations: str | Path | None = None,
         scenarios_per_seed: int = 3,
+        compositions_per_task: int = 2,
+        patience: int = 50,
         retries: int = 2,
         concurrency: int = 8,
         stages: Mapping[str, Any] | None = None,
@@ -99,10 +129,20 @@ class LLMTaskSource(TaskSource):
     ) -> None:
         super().__init__(**common)
         self.seeds = read_seed_conversations(seed_conversations or PACKAGED_SEEDS)
-        for option, value, least in (("scenarios_per_seed", scenarios_per_seed, 0), ("retries", retries, 0), ("concurrency", concurrency, 1)):
+        options = {
+            "scenarios_per_seed": (scenarios_per_seed, 0),
+            "compositions_per_task": (compositions_per_task, 1),
+            "patience": (patience, 1),
+            "retries": (retries, 0),
+            "concurrency": (concurrency, 1),
+        }
+        for option, (value, least) in options.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ConfigurationError(f"composition.source.{option} must be an integer >= {least}, got {value!r}")
         self.scenarios_per_seed = scenarios_per_seed
+        self.compositions_per_task = compositions_per_task
+        self.patience = patience
+        self.end_reason: str | None = None
         self.concurrency = concurrency
         self.stages = build_stages(stages)
         self.compositions = self._strategies()
@@ -148,16 +188,23 @@ class LLMTaskSource(TaskSource):
                 self.stats.stage(stage).reject("duplicate")
         return kept
 
-    def _pick(self, atomic: AtomicTask) -> tuple[CompositionStrategy, random.Random]:
-        """A strategy and a shape generator, both fixed by the atomic task and the seed."""
-        rng = random.Random(content_id("compose", atomic.id, self.seed))
-        strategies = list(self.compositions)
-        return rng.choices(strategies, weights=[self.compositions[s] for s in strategies])[0], rng
+    def _variants(self, atomic: AtomicTask) -> list[tuple[CompositionStrategy, int]]:
+        """``compositions_per_task`` (strategy, shape seed) pairs, fixed by the atomic task and the
+        seed: distinct strategies first (by weight), then repeats with other shapes."""
+        weights = {strategy: weight for strategy, weight in self.compositions.items() if weight > 0}
+        variants: list[tuple[CompositionStrategy, int]] = []
+        for number in range(self.compositions_per_task):
+            key = content_id("compose", [atomic.id, number] if number else atomic.id, self.seed)
+            rng = random.Random(key)
+            unused = [strategy for strategy in weights if strategy not in {used for used, _ in variants}] or list(weights)
+            strategy = rng.choices(unused, weights=[weights[s] for s in unused])[0]
+            variants.append((strategy, rng.getrandbits(64)))
+        return variants
 
-    async def _compositional(self, atomic: AtomicTask) -> CompositionalTask | None:
+    async def _compositional(self, atomic: AtomicTask, strategy: CompositionStrategy, shape_seed: int) -> CompositionalTask | None:
         compose: Composition = self.stages["compose"]  # type: ignore[assignment]
         with self._timed(compose.name):
-            task = await compose.run(self.context, atomic, *self._pick(atomic))
+            task = await compose.run(self.context, atomic, strategy, random.Random(shape_seed))
         if task is None:
             return None
         if not self._tasks_seen.first(task.text):
@@ -173,59 +220,99 @@ class LLMTaskSource(TaskSource):
         with self._timed(functions.name):
             return await functions.run(self.context, task)
 
-    async def _from_scenario(self, scenario: Scenario, atomic_out: _Output) -> CompositionalTask | None:
-        """One scenario all the way: atomic task, composition, filter, functions."""
+    async def _from_scenario(self, scenario: Scenario, atomic_out: _Output) -> list[CompositionalTask]:
+        """One scenario all the way: its atomic task, then each composition, filter, functions."""
         atomic_stage: AtomicTaskGeneration = self.stages["atomic_tasks"]  # type: ignore[assignment]
         with self._timed(atomic_stage.name):
             atomic = await atomic_stage.run(self.context, scenario)
         kept = self._keep_new(atomic_stage.name, [atomic], self._atomic_seen, atomic_out)
-        return await self._compositional(kept[0]) if kept else None
-
-    async def _from_seed(
-        self, seed: SeedConversation, scenarios_out: _Output, atomic_out: _Output
-    ) -> list[CompositionalTask]:
-        """One seed conversation's tasks: its scenario and the expanded ones, each on its own."""
-        extract: ScenarioExtraction = self.stages["extract_scenarios"]  # type: ignore[assignment]
-        expand: ScenarioExpansion = self.stages["expand_scenarios"]  # type: ignore[assignment]
-        with self._timed(extract.name):
-            extracted = await extract.run(self.context, seed)
-        scenarios: list[Scenario] = self._keep_new(extract.name, [extracted], self._scenarios_seen, scenarios_out)
-        if scenarios and self.scenarios_per_seed:
-            with self._timed(expand.name):
-                expanded = await expand.run(self.context, scenarios[0], self.scenarios_per_seed)
-            scenarios += self._keep_new(expand.name, expanded, self._scenarios_seen, scenarios_out)
-        tasks = await asyncio.gather(*(self._from_scenario(scenario, atomic_out) for scenario in scenarios))
+        if not kept:
+            return []
+        tasks = await asyncio.gather(*(self._compositional(kept[0], *variant) for variant in self._variants(kept[0])))
         return [task for task in tasks if task is not None]
 
-    async def _pipeline(self, scenarios_out: _Output, atomic_out: _Output) -> AsyncIterator[CompositionalTask]:
-        """Up to ``concurrency`` seeds in flight, each streaming through every stage on its own
-        (no barrier between stages); a seed's tasks come out as soon as they and those of the
-        seeds before it are done, so the order, and so a rerun's output, does not depend on
-        timing. Finished results wait in a bounded queue; closing the generator cancels the rest."""
+    async def _grow(self, node: SeedConversation | Scenario) -> list[Scenario]:
+        """New scenarios from a node: the one extracted from a seed, or those expanded from a scenario."""
+        if isinstance(node, SeedConversation):
+            extract: ScenarioExtraction = self.stages["extract_scenarios"]  # type: ignore[assignment]
+            with self._timed(extract.name):
+                extracted = await extract.run(self.context, node)
+            return [extracted] if extracted is not None else []
+        expand: ScenarioExpansion = self.stages["expand_scenarios"]  # type: ignore[assignment]
+        with self._timed(expand.name):
+            return await expand.run(self.context, node, self.scenarios_per_seed)
+
+    def _growth(self, node: SeedConversation | Scenario) -> int:
+        """How many scenarios growing ``node`` is expected to add."""
+        return 1 if isinstance(node, SeedConversation) else self.scenarios_per_seed
+
+    async def _pipeline(
+        self, scenarios_out: _Output, atomic_out: _Output, demand: _Demand
+    ) -> AsyncIterator[list[CompositionalTask]]:
+        """Every scenario's tasks, in a fixed order, however long it takes to get enough.
+
+        The material is a queue that starts with the seeds: growing a seed extracts a scenario,
+        growing a scenario expands it into new ones, each appended (when new) to the queue.
+        Growth runs a little ahead of need (while fewer than ``concurrency`` scenarios wait) and
+        is merged strictly in queue order, so the queue, and so a rerun's output, does not depend
+        on timing. Up to ``concurrency`` scenarios stream through the task stages at once, no
+        more than ``demand`` says are worth starting; their results come out in queue order.
+        The queue ends when growth stops giving new scenarios.
+        """
+        queue: list[SeedConversation | Scenario] = list(self.seeds)
+        growing: list[asyncio.Task[list[Scenario]]] = []
+        merged = launched = 0
         running = asyncio.Semaphore(self.concurrency)
         finished: asyncio.Queue[asyncio.Task[list[CompositionalTask]] | None] = asyncio.Queue(4 * self.concurrency)
         jobs: set[asyncio.Task[Any]] = set()
 
-        async def one_seed(seed: SeedConversation) -> list[CompositionalTask]:
+        def background(work: Any) -> asyncio.Task[Any]:
+            job = asyncio.create_task(work)
+            jobs.add(job)
+            job.add_done_callback(jobs.discard)
+            return job
+
+        def grow_ahead() -> None:
+            waiting = sum(isinstance(node, Scenario) for node in queue[launched:])
+            expected = sum(self._growth(node) for node in queue[merged : len(growing)])
+            while len(growing) < len(queue) and waiting + expected < self.concurrency and self._growth(queue[len(growing)]):
+                expected += self._growth(queue[len(growing)])
+                growing.append(background(self._grow(queue[len(growing)])))
+
+        async def merge_next() -> None:
+            nonlocal merged
+            node = queue[merged]
+            stage = "extract_scenarios" if isinstance(node, SeedConversation) else "expand_scenarios"
+            queue.extend(self._keep_new(stage, await growing[merged], self._scenarios_seen, scenarios_out))
+            merged += 1
+
+        async def one_scenario(scenario: Scenario) -> list[CompositionalTask]:
             try:
-                return await self._from_seed(seed, scenarios_out, atomic_out)
+                return await self._from_scenario(scenario, atomic_out)
             finally:
                 running.release()
 
         async def feed() -> None:
-            for seed in self.seeds:
-                await running.acquire()
-                job = asyncio.create_task(one_seed(seed))
-                jobs.add(job)
-                job.add_done_callback(jobs.discard)
-                await finished.put(job)
+            nonlocal launched
+            while True:
+                grow_ahead()
+                if launched == len(queue):
+                    if merged == len(growing):
+                        break  # nothing left to grow: the material stopped being new
+                    await merge_next()
+                    continue
+                node = queue[launched]
+                launched += 1
+                if isinstance(node, Scenario):
+                    await demand.wait_for_need()
+                    await running.acquire()
+                    await finished.put(background(one_scenario(node)))
             await finished.put(None)
 
         feeder = asyncio.create_task(feed())
         try:
             while (job := await finished.get()) is not None:
-                for task in await job:
-                    yield task
+                yield await job
             await feeder
         finally:
             for pending in (feeder, *jobs):
@@ -233,14 +320,27 @@ class LLMTaskSource(TaskSource):
             await asyncio.gather(feeder, *jobs, return_exceptions=True)
 
     async def generate(self, num_tasks: int) -> AsyncIterator[CompositionalTask]:
-        kept = 0
+        """Tasks until ``num_tasks`` are kept, or until the material runs dry (``end_reason``
+        says which: ``enough``, ``exhausted`` or ``no_new_tasks`` after ``patience`` scenarios
+        in a row gave no kept task)."""
+        kept = barren = 0
+        self.end_reason = None
         with ExitStack() as stack:
             run_dir = self.run_dir
             scenarios_out = _Output(run_dir / "scenarios.jsonl" if run_dir else None, stack)
             atomic_out = _Output(run_dir / "atomic_tasks.jsonl" if run_dir else None, stack)
-            async with aclosing(self._pipeline(scenarios_out, atomic_out)) as tasks:
-                async for task in tasks:
-                    yield task
-                    kept += task.kept
-                    if kept >= num_tasks:
+            demand = _Demand(num_tasks, float(self.compositions_per_task))
+            async with aclosing(self._pipeline(scenarios_out, atomic_out, demand)) as scenarios:
+                async for tasks in scenarios:
+                    demand.finished_one(sum(task.kept for task in tasks))
+                    barren = 0 if any(task.kept for task in tasks) else barren + 1
+                    for task in tasks:
+                        yield task
+                        kept += task.kept
+                        if kept >= num_tasks:
+                            self.end_reason = "enough"
+                            return
+                    if barren >= self.patience:
+                        self.end_reason = "no_new_tasks"
                         return
+            self.end_reason = "exhausted"
