@@ -9,7 +9,9 @@ is never stored in a config, a repr or anything this module returns.
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +33,11 @@ from agents.endpoint_limits import EndpointLimiter, EndpointLimits, LimitedHttpC
 from agents.resilience import ResilientClient
 from composition.errors import ConfigurationError
 from composition.ids import canonical_json, content_id
+
+log = logging.getLogger(__name__)
+
+#: What a response cache that cannot be written raises: a full or read-only disk, a locked database.
+CACHE_FAULTS = (OSError, sqlite3.Error, diskcache.Timeout)
 
 #: Stands in for the key of local servers that need none (``api_key_env: null``).
 NO_KEY = "not-needed"
@@ -175,6 +182,37 @@ class MeteredClient(WrappedClient):
             raise
 
 
+class FallibleCacheStore(DiskCacheStore[CHAT_CACHE_VALUE_TYPE]):
+    """A disk cache store that never fails a request: when the cache cannot be read or written
+    it warns once and the run goes on uncached (every store of that directory stops using it)."""
+
+    def __init__(self, cache: diskcache.Cache, broken: dict[str, bool]) -> None:
+        super().__init__(cache)
+        self.broken = broken  # shared by the stores of one cache directory
+
+    def _fault(self, error: BaseException) -> None:
+        if not self.broken.get("warned"):
+            log.warning("response cache %s cannot be used (%s); the run goes on uncached", self.cache.directory, error)
+        self.broken["warned"] = True
+
+    def get(self, key: str, default: CHAT_CACHE_VALUE_TYPE | None = None) -> CHAT_CACHE_VALUE_TYPE | None:
+        if self.broken.get("warned"):
+            return default
+        try:
+            return super().get(key, default)
+        except CACHE_FAULTS as error:
+            self._fault(error)
+            return default
+
+    def set(self, key: str, value: CHAT_CACHE_VALUE_TYPE) -> None:
+        if self.broken.get("warned"):
+            return
+        try:
+            super().set(key, value)
+        except CACHE_FAULTS as error:
+            self._fault(error)
+
+
 class ModelClients:
     """Builds one metered client per distinct model config; stages and roles ask with overrides.
 
@@ -189,7 +227,7 @@ class ModelClients:
         self.cache_dir = cache_dir
         self.limits = parse_limits(limits or {})
         self._clients: dict[str, MeteredClient] = {}
-        self._caches: dict[Path, diskcache.Cache] = {}
+        self._caches: dict[Path, tuple[diskcache.Cache, dict[str, bool]] | None] = {}
         self._limiters: dict[str, EndpointLimiter] = {}
         self._usage: dict[str, ModelUsage] = {}
         if self.default.provider != "offline":
@@ -232,8 +270,9 @@ class ModelClients:
             client, limiter, usage, max_retries=config.max_retries, max_tokens=config.max_tokens
         )
         cache_root = self.cache_dir if self.cache_dir is not None else config.cache_dir
-        if cache_root is not None:
-            client = ChatCompletionCache(client, DiskCacheStore[CHAT_CACHE_VALUE_TYPE](self._cache(cache_root, config)))
+        cache = self._cache(cache_root, config) if cache_root is not None else None
+        if cache is not None:
+            client = ChatCompletionCache(client, FallibleCacheStore(*cache))
         return MeteredClient(client, usage)
 
     def limiter(self, base_url: str | None) -> EndpointLimiter:
@@ -243,12 +282,17 @@ class ModelClients:
             self._limiters[endpoint] = EndpointLimiter(self.limits)
         return self._limiters[endpoint]
 
-    def _cache(self, root: str | Path, config: ModelConfig) -> diskcache.Cache:
+    def _cache(self, root: str | Path, config: ModelConfig) -> tuple[diskcache.Cache, dict[str, bool]] | None:
         """The cache directory of everything that shapes an answer (the key covers messages and
-        create args but not the model); timeouts, retries and the key's variable do not."""
+        create args but not the model); timeouts, retries and the key's variable do not.
+        None, with a warning, when the cache cannot be opened: the run goes on uncached."""
         directory = Path(root) / content_id("model", config.model_dump(exclude=NOT_IN_CACHE_KEY))
         if directory not in self._caches:
-            self._caches[directory] = diskcache.Cache(str(directory))
+            try:
+                self._caches[directory] = (diskcache.Cache(str(directory)), {})
+            except CACHE_FAULTS as error:
+                log.warning("response cache %s cannot be opened (%s); the run goes on uncached", directory, error)
+                self._caches[directory] = None
         return self._caches[directory]
 
     def usage(self) -> dict[str, dict[str, Any]]:
@@ -259,6 +303,7 @@ class ModelClients:
         for client in self._clients.values():
             await client.close()
         for cache in self._caches.values():
-            cache.close()
+            if cache is not None:
+                cache[0].close()
         self._clients.clear()
         self._caches.clear()
