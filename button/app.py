@@ -29,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from agents.context import RoleFactory
 from composition.errors import ButtonError, ConfigurationError
-from composition.jsonl import read_records
+from composition.jsonl import is_write_failure, read_records, write_whole
 from composition.stats import PipelineStats
 from environment.controller import EnvironmentController
 from environment.export import ExportSet
@@ -116,16 +116,6 @@ def kept_exports(files: RunFiles, formats: list[str]) -> Iterator[ExportSet]:
     shutil.rmtree(files.export_dir, ignore_errors=True)
     exports.directory.rename(files.export_dir)
     staging.rmdir()
-
-
-def write_json(path: Path, value: Any) -> None:
-    """Write ``path`` whole or not at all (a full disk leaves the previous file, never a torn one)."""
-    partial = path.with_name(path.name + ".partial")
-    try:
-        partial.write_text(json.dumps(value, indent=2) + "\n")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 #: The young generation's collection threshold while conversations run (Python's default: 700).
@@ -230,7 +220,7 @@ async def _generate(
         settings=summarize(history, settings.num_tasks),
     )
     summary["ending"] = ending.ending(summary, settings.num_tasks, getattr(source, "end_reason", None), stop.name)
-    write_json(files.stats, summary)
+    write_whole(files.stats, json.dumps(summary, indent=2) + "\n")
     return summary
 
 
@@ -248,32 +238,24 @@ async def _run_with_signals(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     return await generate(cfg, run_dir, stop)
 
 
-def _fail(message: str, code: int) -> None:
-    print(f"button: error: {message}", file=sys.stderr)
-    sys.exit(code)
-
-
 @hydra.main(version_base=None, config_path="pkg://conf", config_name="config")
 def hydra_main(cfg: DictConfig) -> None:
     quiet_libraries()
+    logging.raiseExceptions = False  # a log line a full disk cannot take is dropped, not a traceback
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         summary = asyncio.run(_run_with_signals(cfg, run_dir))
     except RunDirectoryBusy as error:
-        _fail(str(error), ending.EXIT_RUN_DIR_BUSY)
+        ending.fail(str(error), ending.EXIT_RUN_DIR_BUSY)
     except ButtonError as error:
-        _fail(str(error), ending.EXIT_BAD_INPUT)
+        ending.fail(str(error), ending.EXIT_BAD_INPUT)
     except OSError as error:
-        _fail(cannot_write(run_dir, error), ending.EXIT_CANNOT_WRITE)
+        if not is_write_failure(error):
+            raise
+        ending.fail(ending.cannot_write(run_dir, error), ending.EXIT_CANNOT_WRITE)
     print(stats_table(summary))
     print(f"run directory: {run_dir}")
     report_ending(summary["ending"])
-
-
-def cannot_write(run_dir: Path, error: OSError) -> str:
-    """One line for a run directory that cannot be written (read-only, full, gone)."""
-    where = error.filename or run_dir
-    return f"cannot write {where}: {error.strerror or error}; free space or fix permissions, then rerun to resume"
 
 
 def report_ending(record: dict[str, Any]) -> None:
@@ -287,6 +269,6 @@ def report_ending(record: dict[str, Any]) -> None:
         )
         sys.exit(ending.EXIT_SIGNAL_BASE + signum)
     if (message := ending.nothing_kept_error(record)) is not None:
-        _fail(message, ending.EXIT_NOTHING_KEPT)
+        ending.fail(message, ending.EXIT_NOTHING_KEPT)
     if (warning := ending.shortfall_warning(record)) is not None:
         print(f"button: warning: {warning}", file=sys.stderr)

@@ -7,8 +7,10 @@ stats.json under ``ending``; a run that kept nothing at all is an error with its
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 #: Exit codes of ``button`` (documented in the README's "At scale" section).
 EXIT_OK = 0
@@ -86,3 +88,15 @@ def nothing_kept_error(record: dict[str, Any]) -> str | None:
     if record["kept_trajectories"] or record["interrupted"]:
         return None
     return f"no trajectory kept ({record['kept_tasks']} tasks kept): {causes(record)}"
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """The one line of a run that cannot go on, and its exit code."""
+    print(f"button: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def cannot_write(run_dir: Path, error: OSError) -> str:
+    """One line for a run directory that cannot be written (read-only, full, gone)."""
+    where = error.filename or run_dir
+    return f"cannot write {where}: {error.strerror or error}; free space or fix permissions, then rerun to resume"

@@ -9,16 +9,16 @@ and an exit code. The pipeline checks both again itself, for runs started from P
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from button.ending import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_RUN_DIR_BUSY
+from button.ending import EXIT_BAD_INPUT, EXIT_CANNOT_WRITE, EXIT_RUN_DIR_BUSY, cannot_write, fail
 from button.run_lock import RunDirectoryBusy, acquire
-from button.run_settings import ResumeSettingsChanged, resumed_history
+from button.run_settings import resumed_history
+from composition.errors import ConfigurationError
 
 
 class RunDirectoryGuard(Callback):
@@ -29,13 +29,8 @@ class RunDirectoryGuard(Callback):
             acquire(run_dir)
             resumed_history(run_dir, job, extend=(job.get("runner") or {}).get("resume") == "extend")
         except RunDirectoryBusy as error:
-            self._exit(str(error), EXIT_RUN_DIR_BUSY)
-        except ResumeSettingsChanged as error:
-            self._exit(str(error), EXIT_BAD_INPUT)
+            fail(str(error), EXIT_RUN_DIR_BUSY)
+        except ConfigurationError as error:  # settings changed, or a settings.json not ours
+            fail(str(error), EXIT_BAD_INPUT)
         except OSError as error:
-            self._exit(f"cannot write {error.filename or run_dir}: {error.strerror or error}", EXIT_CANNOT_WRITE)
-
-    @staticmethod
-    def _exit(message: str, code: int) -> None:
-        print(f"button: error: {message}", file=sys.stderr)
-        sys.exit(code)
+            fail(cannot_write(run_dir, error), EXIT_CANNOT_WRITE)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from composition.errors import ConfigurationError
-from composition.jsonl import read_records
+from composition.jsonl import read_records, write_whole
 from environment.run_files import RunFiles
 
 SETTINGS_NAME = "settings.json"
@@ -49,7 +49,15 @@ def generation_settings(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def _history(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / SETTINGS_NAME
-    return json.loads(path.read_text()) if path.is_file() else []
+    if not path.is_file():
+        return []
+    try:
+        history = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        history = None
+    if not isinstance(history, list) or not all(isinstance(entry, dict) for entry in history):
+        raise ConfigurationError(f"{path}: not a list of settings written by button; restore it or choose another hydra.run.dir")
+    return history
 
 
 def _has_data(run_dir: Path) -> bool:
@@ -77,7 +85,7 @@ def resumed_history(run_dir: Path, config: Mapping[str, Any], extend: bool) -> l
 
 
 def write_history(run_dir: Path, history: list[dict[str, Any]]) -> None:
-    (run_dir / SETTINGS_NAME).write_text(json.dumps(history, indent=1, default=str) + "\n")
+    write_whole(run_dir / SETTINGS_NAME, json.dumps(history, indent=1, default=str) + "\n")
 
 
 def summarize(history: list[dict[str, Any]], num_tasks: int) -> dict[str, Any]:

@@ -9,6 +9,7 @@ so no torn line is left for the next run either.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Iterator
@@ -18,6 +19,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 Record = TypeVar("Record", bound=BaseModel)
+
+#: errno values meaning the file system will not take our writes (full, read-only, forbidden).
+WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO})
+
+
+def is_write_failure(error: BaseException) -> bool:
+    """True for an OSError that means the disk refused a write (not, e.g., a network error)."""
+    return isinstance(error, OSError) and error.errno in WRITE_FAILURES
 
 
 def read_records(path: Path) -> Iterator[dict[str, Any]]:
@@ -74,3 +83,14 @@ class JsonlWriter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Replace a small file (stats.json, settings.json) whole or not at all: a full disk leaves
+    the previous version, never a torn one."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from agents.endpoint_limits import begin_conversation
 from composition.errors import ConfigurationError
-from composition.jsonl import JsonlWriter, read_records
+from composition.jsonl import JsonlWriter, is_write_failure, read_records
 from composition.models import CompositionalTask
 from composition.stats import PipelineStats
 from environment.controller import EnvironmentController
@@ -131,7 +131,7 @@ class ConversationRunner:
     async def run(self, tasks: AsyncIterator[CompositionalTask], limit: int | None = None) -> RunTimings:
         """Play every kept task of ``tasks`` (and any a killed run left unplayed) until ``limit``
         kept tasks exist in the run directory, or until :meth:`stop`; returns what this
-        invocation did. A record that cannot be written (OSError) stops the run and is raised."""
+        invocation did. A record the disk refuses (full, read-only) stops the run and is raised."""
         started = time.perf_counter()
         disk = _OnDisk.read(self.files)
         slots = asyncio.Semaphore(self.conversations)
@@ -221,7 +221,7 @@ class ConversationRunner:
     def _forget(self, running: set[asyncio.Task[None]]):  # type: ignore[no-untyped-def]
         def done(job: asyncio.Task[None]) -> None:
             running.discard(job)
-            if not job.cancelled() and isinstance(job.exception(), OSError):
+            if not job.cancelled() and is_write_failure(job.exception()):  # type: ignore[arg-type]
                 self._fail(job.exception())  # type: ignore[arg-type]
             elif not job.cancelled() and job.exception() is not None:
                 kind = type(job.exception()).__name__

@@ -106,6 +106,8 @@ def conversation_text(record: Any) -> str:
 #: Files read line by line (errors name the line); .json files are read here too (an array of
 #: records may mix shapes, which Arrow cannot); any other file or folder goes to ``datasets``.
 JSON_LINES = {".jsonl", ".ndjson"}
+#: Suffixes of seed files: a missing path with one of these is a missing file, not a Hub id.
+FILE_TYPES = {*JSON_LINES, ".json", ".parquet", ".csv", ".tsv", ".arrow"}
 #: What a Hub dataset id looks like (``owner/name``), tried only when no such path exists.
 HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
@@ -177,7 +179,7 @@ def _records(source: str | Path) -> tuple[str, Iterable[tuple[str, Any]]]:
         return path.name, _json_array(path)
     if path.exists():
         return path.name, _dataset_rows(str(path), path)
-    if HUB_ID.fullmatch(str(source)) and not str(source).startswith((".", "/")):
+    if HUB_ID.fullmatch(str(source)) and not str(source).startswith((".", "/")) and path.suffix not in FILE_TYPES:
         return str(source), _dataset_rows(str(source), None)
     raise SeedFileError(f"seed conversations file not found: {path}")
 
