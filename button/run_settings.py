@@ -20,7 +20,11 @@ from environment.run_files import RunFiles
 
 SETTINGS_NAME = "settings.json"
 #: Keys (or key prefixes) that change how a run goes, not what it generates.
-NOT_GENERATION = ("hydra", "num_tasks", "runner", "pricing", "export", "model.cache_dir", "model.timeout", "model.max_retries", "model.api_key_env")
+NOT_GENERATION = (
+    "hydra", "num_tasks", "runner", "pricing", "export",
+    "model.cache_dir", "model.timeout", "model.max_retries", "model.api_key_env",
+    "composition.source.concurrency", "composition.source.patience",
+)
 #: The settings stats.json summarizes, under these names.
 SUMMARIZED = {"seed": "seed", "model.name": "model", "environment.protocol": "protocol"}
 
@@ -72,7 +76,8 @@ def resumed_history(run_dir: Path, config: Mapping[str, Any], extend: bool) -> l
     if not history:
         return [current]
     last = history[-1]
-    changed = sorted(key for key in set(last) | set(current) if last.get(key) != current.get(key))
+    # top-level keys first: model.name before the stage and role models that follow it
+    changed = sorted((key for key in set(last) | set(current) if last.get(key) != current.get(key)), key=lambda k: (k.count("."), k))
     if not changed:
         return history
     if not extend:

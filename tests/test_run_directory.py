@@ -83,7 +83,7 @@ def test_resuming_with_other_settings_is_refused_unless_extending(tmp_path: Path
     refused = run_button(f"hydra.run.dir={tmp_path}", "num_tasks=6", "seed=1", "composition=sequential")
     assert refused.returncode == 2
     line = one_line_error(refused.stderr, "button: error: run directory")
-    assert "changed: composition.strategies.parallel_then_sequential, seed" in line and "runner.resume=extend" in line
+    assert "changed: seed, composition.strategies.parallel_then_sequential" in line and "runner.resume=extend" in line
     assert ((tmp_path / "stats.json").read_text(), (tmp_path / "tasks.jsonl").read_text()) == before
     assert yaml.safe_load((tmp_path / ".hydra" / "config.yaml").read_text())["seed"] == 0  # Hydra's copy untouched
     extended = run_button(f"hydra.run.dir={tmp_path}", "num_tasks=9", "seed=1", "runner.resume=extend")
