@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 #: Exit codes of ``button`` (documented in the README's "At scale" section).
-EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_NOTHING_KEPT = 3
 EXIT_RUN_DIR_BUSY = 4

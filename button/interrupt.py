@@ -51,7 +51,10 @@ class StopRequest:
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
         for signum in SIGNALS:
-            loop.add_signal_handler(signum, self.received, signum)
+            try:
+                loop.add_signal_handler(signum, self.received, signum)
+            except NotImplementedError:  # event loops without signal support (Windows): Ctrl-C stays abrupt
+                return
 
     def received(self, signum: int) -> None:
         if self.signum is not None:
