@@ -14,6 +14,7 @@ the message.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -148,6 +149,7 @@ def _dataset_rows(source: str, path: Path | None) -> Iterator[tuple[str, Any]]:
 
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # our one-line error says what went wrong
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)  # nor one line per Hub retry
     try:
         if path is not None and path.is_dir() and any((path / name).is_file() for name in ("state.json", "dataset_dict.json")):
             loaded: Any = datasets.load_from_disk(str(path))
