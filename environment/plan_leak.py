@@ -1,0 +1,57 @@
+"""plan_leak: the simulated user must not hand the assistant the sub-task breakdown.
+
+Planning the steps is the skill the data teaches; a user turn that restates the atomic tasks
+does the assistant's job for it. A user turn leaks the plan when it
+
+- restates two or more atomic task texts nearly verbatim (at least 80% of a text's word pairs
+  appear in the turn), one of them not already restated by the compositional task text itself
+  (a parallel-then-sequential task's last sub-task often is the whole request), or
+- enumerates steps: two or more list lines ("1.", "2)", "- ", "* ") or "step 1", "step 2".
+"""
+
+from __future__ import annotations
+
+import re
+
+from composition.models import CompositionalTask
+from environment.check import Check
+from environment.trajectory import Trajectory
+
+NEAR_VERBATIM = 0.8
+_WORD = re.compile(r"\w+")
+_LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022])\s+\S", re.MULTILINE)
+_STEP = re.compile(r"\bstep\s*(\d+|one|two|three|four)\b", re.IGNORECASE)
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    words = _WORD.findall(text.casefold())
+    return set(zip(words, words[1:])) if len(words) > 1 else {(word, "") for word in words}
+
+
+def restates(text: str, sub_task: str) -> bool:
+    """Whether ``text`` holds ``sub_task`` nearly verbatim."""
+    wanted = _pairs(sub_task)
+    return bool(wanted) and len(wanted & _pairs(text)) >= NEAR_VERBATIM * len(wanted)
+
+
+def enumerates_steps(text: str) -> bool:
+    return len(_LIST_LINE.findall(text)) >= 2 or len({m.lower() for m in _STEP.findall(text)}) >= 2
+
+
+class NoPlanLeak(Check):
+    name = "no_plan_leak"
+    reason = "plan_leak"
+
+    def problem(self, trajectory: Trajectory, task: CompositionalTask) -> str | None:
+        texts = [atomic.text for atomic in task.atomic_tasks]
+        in_request = {index for index, text in enumerate(texts) if restates(task.text, text)}
+        for position, message in enumerate(trajectory.messages):
+            if message.role != "user":
+                continue
+            if enumerates_steps(message.content):
+                return f"user turn {position} enumerates steps"
+            restated = {index for index, text in enumerate(texts) if restates(message.content, text)}
+            if len(restated) >= 2 and restated - in_request:
+                shown = [texts[index] for index in sorted(restated)]
+                return f"user turn {position} restates the sub-tasks {shown}"
+        return None
