@@ -34,6 +34,26 @@ def has_gold_plan(task: CompositionalTask) -> bool:
     return all(atomic.step is not None for atomic in task.atomic_tasks)
 
 
+def literal_values(task: CompositionalTask) -> list[Any]:
+    """The literal scalar values the gold steps use (names, dates, amounts), each once, in order."""
+    found: list[Any] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+        elif not isinstance(value, bool) and value is not None and value not in found:
+            found.append(value)
+
+    for atomic in task.atomic_tasks:
+        if atomic.step is not None:
+            collect(atomic.step.arguments)
+    return found
+
+
 def sinks(task: CompositionalTask) -> list[int]:
     """The atomic tasks no other consumes: their values are what the final answer states."""
     producers = {source for source, _ in task.edges}

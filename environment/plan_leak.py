@@ -3,7 +3,7 @@
 Planning the steps is the skill the data teaches; a user turn that restates the atomic tasks
 does the assistant's job for it. A user turn leaks the plan when it
 
-- restates two or more atomic task texts nearly verbatim (at least 80% of a text's word pairs
+- restates two or more atomic task texts nearly verbatim (at least 80% of a text's word triples
   appear in the turn), one of them not already restated by the compositional task text itself
   (a parallel-then-sequential task's last sub-task often is the whole request), or
 - enumerates steps: two or more list lines ("1.", "2)", "- ", "* ") or "step 1", "step 2".
@@ -23,15 +23,16 @@ _LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022])\s+\S", re.MULTILINE)
 _STEP = re.compile(r"\bstep\s*(\d+|one|two|three|four)\b", re.IGNORECASE)
 
 
-def _pairs(text: str) -> set[tuple[str, str]]:
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    """Word triples (the whole text when shorter): short questions share pairs like "capital of"."""
     words = _WORD.findall(text.casefold())
-    return set(zip(words, words[1:])) if len(words) > 1 else {(word, "") for word in words}
+    return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))} if words else set()
 
 
 def restates(text: str, sub_task: str) -> bool:
     """Whether ``text`` holds ``sub_task`` nearly verbatim."""
-    wanted = _pairs(sub_task)
-    return bool(wanted) and len(wanted & _pairs(text)) >= NEAR_VERBATIM * len(wanted)
+    wanted = _shingles(sub_task)
+    return bool(wanted) and len(wanted & _shingles(text)) >= NEAR_VERBATIM * len(wanted)
 
 
 def enumerates_steps(text: str) -> bool:
