@@ -73,25 +73,27 @@ class Evidence:
         )
 
 
+def call_groundings(trajectory: Trajectory, task: CompositionalTask) -> Iterator[tuple[ToolCall, str | None]]:
+    """Every call, in order, with its first invented argument described (None when all are grounded)."""
+    run = recorded_run(trajectory, task)
+    evidence = Evidence(run.derived() if run is not None else [])
+    specs = {spec.name: spec for spec in trajectory.functions}
+    for message in trajectory.messages:
+        for call in message.tool_calls:
+            yield call, _invented(call, specs[call.name].parameters if call.name in specs else {}, evidence)
+        evidence.hear(message)
+
+
+def _invented(call: ToolCall, parameters: dict[str, Any], evidence: Evidence) -> str | None:
+    for path, value, schema in schema_leaves(call.arguments, parameters, call.name):
+        if carries_content(value) and not schema_supplies(schema, value) and not evidence.grounds(value):
+            return f"{path} ({call.id}) = {value!r} was neither said by the user nor returned by an earlier call"
+    return None
+
+
 class GroundedArguments(Check):
     name = "grounded_arguments"
     reason = "ungrounded_argument"
 
     def problem(self, trajectory: Trajectory, task: CompositionalTask) -> str | None:
-        run = recorded_run(trajectory, task)
-        evidence = Evidence(run.derived() if run is not None else [])
-        specs = {spec.name: spec for spec in trajectory.functions}
-        for message in trajectory.messages:
-            for call in message.tool_calls:
-                problem = self._invented(call, specs[call.name].parameters if call.name in specs else {}, evidence)
-                if problem is not None:
-                    return problem
-            evidence.hear(message)
-        return None
-
-    @staticmethod
-    def _invented(call: ToolCall, parameters: dict[str, Any], evidence: Evidence) -> str | None:
-        for path, value, schema in schema_leaves(call.arguments, parameters, call.name):
-            if carries_content(value) and not schema_supplies(schema, value) and not evidence.grounds(value):
-                return f"{path} ({call.id}) = {value!r} was neither said by the user nor returned by an earlier call"
-        return None
+        return next((problem for _, problem in call_groundings(trajectory, task) if problem is not None), None)

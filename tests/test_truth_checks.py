@@ -21,12 +21,14 @@ from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
 from agents.messages import FunctionCallMessage, FunctionResultMessage
 from agents.offline import OracleAssistant, SchemaToolSimulator, ScriptedUser
 from button.api import run_pipeline
+from button.report import quality_line
 from composition.gold import GoldPlanError, run_gold_plan
 from composition.models import CompositionalTask, OutputRef, Step
 from composition.jsonl import read_records
 from environment.answers import CorrectAnswer
 from environment.controller import EnvironmentController
 from environment.mentions import Mentions
+from environment.quality import quality_figures
 from environment.trajectory import Message, Trajectory
 from environment.verification import Verifier, default_checks
 from llm_role_responders import AssistantScript, Calls, Final, loopback_client
@@ -343,3 +345,23 @@ async def test_an_llm_user_that_recites_the_sub_tasks_is_a_plan_leak_and_its_pro
     prompt = server.requests[0].body["messages"][0]["content"]
     assert "Kindle" in prompt and "iPad" in prompt and task.text in prompt
     assert not any(atomic.text in prompt for atomic in task.atomic_tasks)
+
+
+# --- quality figures ----------------------------------------------------------------------------
+
+
+async def test_quality_figures_count_grounding_correctness_diversity_and_agreement() -> None:
+    task = sequential_task()
+    true = await verified(await played(task, tool=WorldTool), task, truth=SmallWorld())
+    unsaid = vague(task, "When was the author of a certain novel born?")
+    invented = await verified(await played(unsaid), unsaid, truth=SmallWorld())
+    figures = quality_figures([true, true, invented], {task.id: task, unsaid.id: unsaid})
+    assert figures["grounded_calls"] == {"calls": 6, "grounded": 5, "share": round(5 / 6, 4)}
+    assert figures["answers"] == {"final": 3, "checked": 3, "correct": 2, "correct_share": round(2 / 3, 4)}
+    alone = quality_figures([true], {task.id: task})["distinct_4grams"]
+    assert 0 < alone["user"] <= 1 and 0 < alone["assistant"] <= 1
+    for role, share in figures["distinct_4grams"].items():  # the same kept text twice: half as varied
+        assert share == pytest.approx(alone[role] / 2, abs=1e-4)
+    # Dune's author: twice from the world, once simulated (disagrees); the birth date twice from the world
+    assert figures["repeated_calls"] == {"repeated": 2, "agreeing": 1, "share": 0.5}
+    assert "grounded calls 83.3%" in quality_line(figures) and "2/3 correct" in quality_line(figures)
