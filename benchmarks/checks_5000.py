@@ -51,8 +51,10 @@ def main() -> int:
         run_pipeline(run_dir, overrides)
         total, passing, failed, example = failures(run_dir)
         seconds = time.perf_counter() - started
-        print(f"parallel_calls={parallel}: {total} trajectories, {passing} passing every check "
-              f"({seconds:.0f} s, {run_dir})")
+        print(
+            f"parallel_calls={parallel}: {total} trajectories, {passing} passing every check "
+            f"({seconds:.0f} s, {run_dir})"
+        )
         for name, count in failed.most_common():
             print(f"  {name}: {count} failed, e.g. {example[name]}")
         bad += sum(failed.values())

@@ -63,7 +63,9 @@ class Evidence:
         if message.role == "user" and message.content.strip():
             self._heard.append(Mentions(message.content))
         elif message.role == "tool":
-            said = [str(leaf) for result in message.tool_results if result.error is None for leaf in leaves(result.results)]
+            said = [
+                str(leaf) for result in message.tool_results if result.error is None for leaf in leaves(result.results)
+            ]
             if said:
                 self._heard.append(Mentions("\n".join(said)))
 

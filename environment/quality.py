@@ -81,7 +81,12 @@ def quality_figures(trajectories: Iterable[Trajectory], tasks: dict[str, Composi
     agreeing = sum(all(same_value(values[0], other) for other in values[1:]) for values in repeated)
     return {
         "grounded_calls": {"calls": calls, "grounded": grounded, "share": _share(grounded, calls)},
-        "answers": {"final": answers, "checked": checked, "correct": correct, "correct_share": _share(correct, checked)},
+        "answers": {
+            "final": answers,
+            "checked": checked,
+            "correct": correct,
+            "correct_share": _share(correct, checked),
+        },
         "distinct_4grams": {role: diversity.share() for role, diversity in text.items()},
         "repeated_calls": {"repeated": len(repeated), "agreeing": agreeing, "share": _share(agreeing, len(repeated))},
     }
@@ -89,5 +94,9 @@ def quality_figures(trajectories: Iterable[Trajectory], tasks: dict[str, Composi
 
 def run_quality(trajectories: Path, tasks: Path) -> dict[str, Any]:
     """The figures for a run directory's ``trajectories.jsonl`` and ``tasks.jsonl``."""
-    known = {record["id"]: CompositionalTask.model_validate(record) for record in read_records(tasks) if record.get("kept", True)}
+    known = {
+        record["id"]: CompositionalTask.model_validate(record)
+        for record in read_records(tasks)
+        if record.get("kept", True)
+    }
     return quality_figures((Trajectory.model_validate(record) for record in read_records(trajectories)), known)

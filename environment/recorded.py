@@ -45,7 +45,6 @@ class RecordedCalls:
         shown = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
         raise MissingCall(f"no answered call {name}({shown})")
 
-
     def spare(self, name: str, arguments: dict[str, Any]) -> bool:
         """Whether a call no gold call used agrees with these (e.g. only the literal) arguments."""
         return any(call.id not in self.used and self._agrees(call, name, arguments) for call, _ in self._answered)
@@ -53,7 +52,11 @@ class RecordedCalls:
     def _agrees(self, call: ToolCall, name: str, arguments: dict[str, Any]) -> bool:
         defaults = self._defaults.get(name, {})
         return call.name == name and all(
-            same_value(call.arguments[key], value) if key in call.arguments else key in defaults and same_value(defaults[key], value)
+            (
+                same_value(call.arguments[key], value)
+                if key in call.arguments
+                else key in defaults and same_value(defaults[key], value)
+            )
             for key, value in arguments.items()
         )
 

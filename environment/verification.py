@@ -98,8 +98,9 @@ class CoveredTasks(Check):
     With a gold plan, each function step's call (its literal values, and the values bound from
     what its producers' calls returned) must be among the answered calls, so two sub-tasks that
     use the same function need two calls. A spare call with the step's literal values but other
-    bound values is left to data_flow (the call exists; the data did not flow into it). Without one (LLM-written tasks), each such sub-task
-    needs a call of one of its functions whose arguments no other sub-task's call shares.
+    bound values is left to data_flow (the call exists; the data did not flow into it). Without
+    a gold plan (LLM-written tasks), each such sub-task needs a call of one of its functions
+    whose arguments no other sub-task's call shares.
     """
 
     name = "covered_tasks"
@@ -135,7 +136,11 @@ def _unmatched(trajectory: Trajectory, task: CompositionalTask) -> list[str]:
                     return True
         return False
 
-    return [atomic.text for index, atomic in task.iter_function_tasks() if not assign(index, _names(task, index), set())]
+    return [text for index, text in _function_texts(task) if not assign(index, _names(task, index), set())]
+
+
+def _function_texts(task: CompositionalTask) -> list[tuple[int, str]]:
+    return [(index, atomic.text) for index, atomic in task.iter_function_tasks()]
 
 
 def _names(task: CompositionalTask, index: int) -> set[str]:

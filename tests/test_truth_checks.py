@@ -85,7 +85,9 @@ class WorldTool(ToolRole):
         return Response(chat_message=FunctionResultMessage(content=results, source=self.name))
 
 
-async def played(task: CompositionalTask, tool: Any = SchemaToolSimulator, user: Any = ScriptedUser, assistant: Any = OracleAssistant) -> Trajectory:
+async def played(
+    task: CompositionalTask, tool: Any = SchemaToolSimulator, user: Any = ScriptedUser, assistant: Any = OracleAssistant
+) -> Trajectory:
     return await EnvironmentController(user, assistant, tool).run(task)
 
 
@@ -109,7 +111,9 @@ def test_the_gold_plan_runs_in_dag_order_on_any_call_source() -> None:
 
 def test_a_choice_is_stated_by_the_chosen_value_and_a_failed_call_stops_the_run() -> None:
     temperatures = {"Oslo": 4.5, "Lisbon": 19}
-    run = run_gold_plan(comparison_task(), lambda name, args: {"temperature": temperatures[args["city"]], "condition": "sun"})
+    run = run_gold_plan(
+        comparison_task(), lambda name, args: {"temperature": temperatures[args["city"]], "condition": "sun"}
+    )
     assert run.value(2) == "b" and run.answers() == [19]
     broken = run_gold_plan(sequential_task(), lambda name, args: {"title": "Dune"})
     assert not broken.complete and broken.failed_step == 0 and "no field 'author'" in (broken.failure or "")
@@ -174,22 +178,51 @@ async def test_values_from_results_enums_and_other_formats_are_grounded() -> Non
 
 def price_conversion_task() -> CompositionalTask:
     """Two prices added up by reasoning, then the sum converted: a derived argument value."""
-    price = spec("get_price", "Price of a product in US dollars.", {"product": STRING}, {"price": {"type": "number", "minimum": 1, "maximum": 500}})
-    convert = spec("convert_usd", "Convert US dollars to euros.", {"amount": {"type": "number"}}, {"euros": {"type": "number"}})
+    price = spec(
+        "get_price",
+        "Price of a product in US dollars.",
+        {"product": STRING},
+        {"price": {"type": "number", "minimum": 1, "maximum": 500}},
+    )
+    convert = spec(
+        "convert_usd", "Convert US dollars to euros.", {"amount": {"type": "number"}}, {"euros": {"type": "number"}}
+    )
 
     def priced(product: str) -> Any:
-        return atomic(f"How much is the {product}?", f"the price of the {product}", [price], Step(function="get_price", arguments={"product": product}, output_field="price"))
+        return atomic(
+            f"How much is the {product}?",
+            f"the price of the {product}",
+            [price],
+            Step(function="get_price", arguments={"product": product}, output_field="price"),
+        )
 
-    total = atomic("What do both cost together?", "the total price", [], Step(operation="sum", bindings={"a": OutputRef(task=0), "b": OutputRef(task=1)}))
-    euros = atomic("What is that total in euros?", "the total in euros", [convert], Step(function="convert_usd", bindings={"amount": OutputRef(task=2)}, output_field="euros"))
-    return compose("What do the Kindle and the iPad cost together, in euros?", "sequential", [priced("Kindle"), priced("iPad"), total, euros], [(0, 2), (1, 2), (2, 3)])
+    total = atomic(
+        "What do both cost together?",
+        "the total price",
+        [],
+        Step(operation="sum", bindings={"a": OutputRef(task=0), "b": OutputRef(task=1)}),
+    )
+    euros = atomic(
+        "What is that total in euros?",
+        "the total in euros",
+        [convert],
+        Step(function="convert_usd", bindings={"amount": OutputRef(task=2)}, output_field="euros"),
+    )
+    return compose(
+        "What do the Kindle and the iPad cost together, in euros?",
+        "sequential",
+        [priced("Kindle"), priced("iPad"), total, euros],
+        [(0, 2), (1, 2), (2, 3)],
+    )
 
 
 async def test_a_value_derived_by_a_gold_reasoning_step_is_grounded_but_not_without_a_plan() -> None:
     task = price_conversion_task()
     result = await verified(await played(task), task)
     assert result.kept, result.checks
-    unplanned = task.model_copy(update={"atomic_tasks": [a.model_copy(update={"step": None}) for a in task.atomic_tasks]})
+    unplanned = task.model_copy(
+        update={"atomic_tasks": [a.model_copy(update={"step": None}) for a in task.atomic_tasks]}
+    )
     replayed = await played(task)
     assert (await verified(replayed, unplanned)).reject_reason == "ungrounded_argument"
 
@@ -197,14 +230,29 @@ async def test_a_value_derived_by_a_gold_reasoning_step_is_grounded_but_not_with
 # --- missing_call: a call per sub-task ----------------------------------------------------------
 
 
-CONCERTS = spec("get_next_concert", "The next concert of an artist.", {"artist": STRING}, {"date": {"type": "string", "format": "date"}, "city": STRING})
+CONCERTS = spec(
+    "get_next_concert",
+    "The next concert of an artist.",
+    {"artist": STRING},
+    {"date": {"type": "string", "format": "date"}, "city": STRING},
+)
 
 
 def concerts_task() -> CompositionalTask:
     def next_concert(artist: str) -> Any:
-        return atomic(f"When is the next concert of {artist}?", f"the next concert of {artist}", [CONCERTS], Step(function="get_next_concert", arguments={"artist": artist}, output_field="date"))
+        return atomic(
+            f"When is the next concert of {artist}?",
+            f"the next concert of {artist}",
+            [CONCERTS],
+            Step(function="get_next_concert", arguments={"artist": artist}, output_field="date"),
+        )
 
-    return compose("When are the next concerts of Beyonce and of Adele?", "parallel", [next_concert("Beyonce"), next_concert("Adele")], [])
+    return compose(
+        "When are the next concerts of Beyonce and of Adele?",
+        "parallel",
+        [next_concert("Beyonce"), next_concert("Adele")],
+        [],
+    )
 
 
 def only_the_first_artist(trajectory: Trajectory) -> None:
@@ -220,7 +268,9 @@ async def test_two_sub_tasks_with_one_function_need_two_calls(planned: bool) -> 
     assert (await verified(trajectory, task)).kept
     only_the_first_artist(trajectory)
     if not planned:
-        task = task.model_copy(update={"atomic_tasks": [a.model_copy(update={"step": None}) for a in task.atomic_tasks]})
+        task = task.model_copy(
+            update={"atomic_tasks": [a.model_copy(update={"step": None}) for a in task.atomic_tasks]}
+        )
     result = await verified(trajectory, task)
     assert result.reject_reason == "missing_call", result.checks
 
@@ -235,7 +285,20 @@ async def test_an_answer_that_states_no_result_is_ungrounded() -> None:
     trajectory.messages[-1].content = "All steps are done."
     assert (await verified(trajectory, task)).reject_reason == "ungrounded_answer"
     year, month, day = (int(part) for part in born.split("-"))
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+    months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
     trajectory.messages[-1].content = f"The author was born on {months[month - 1]} {day}, {year}."
     assert (await verified(trajectory, task)).kept
 
@@ -325,8 +388,12 @@ def book_assistant() -> AssistantScript:
     )
 
 
-@pytest.mark.parametrize(("text", "reason"), [("When was the author of a certain novel born?", "ungrounded_argument"), (None, None)])
-async def test_an_llm_assistant_that_invents_an_argument_is_rejected(server, text: str | None, reason: str | None) -> None:
+@pytest.mark.parametrize(
+    ("text", "reason"), [("When was the author of a certain novel born?", "ungrounded_argument"), (None, None)]
+)
+async def test_an_llm_assistant_that_invents_an_argument_is_rejected(
+    server, text: str | None, reason: str | None
+) -> None:
     task = sequential_task() if text is None else vague(sequential_task(), text)
     server.responder = book_assistant()
     assistant = functools.partial(LLMAssistant, model_client=loopback_client(server))
@@ -335,7 +402,9 @@ async def test_an_llm_assistant_that_invents_an_argument_is_rejected(server, tex
     assert result.calls[0].arguments == {"title": "Dune"}
 
 
-async def test_an_llm_user_that_recites_the_sub_tasks_is_a_plan_leak_and_its_prompt_has_values_not_steps(server) -> None:
+async def test_an_llm_user_that_recites_the_sub_tasks_is_a_plan_leak_and_its_prompt_has_values_not_steps(
+    server,
+) -> None:
     task = price_conversion_task()
     steps = " ".join(atomic.text for atomic in task.atomic_tasks)
     server.responder = lambda body: Reply(chat_completion(f"Hi! {steps}"))

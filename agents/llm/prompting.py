@@ -48,7 +48,11 @@ def background_facts(task: CompositionalTask) -> str:
     return "\n".join(f"- {value}" for value in values) or "- (nothing beyond the request above)"
 
 
-_NAMED_VALUE = re.compile(r'"([^"]+)"|(\d[\d,.:/-]*\d|\d)|((?<![.!?]\s)(?<!^)\b[A-Z][\w\'-]*(?:\s+(?:of|de|the|and|[A-Z][\w\'-]*))*)')
+_NAMED_VALUE = re.compile(
+    r'"([^"]+)"'  # a quoted phrase
+    r"|(\d[\d,.:/-]*\d|\d)"  # a number, date or time
+    r"|((?<![.!?]\s)(?<!^)\b[A-Z][\w'-]*(?:\s+(?:of|de|the|and|[A-Z][\w'-]*))*)"  # a name, not a sentence's first word
+)
 
 
 def _named_values(task: CompositionalTask) -> list[str]:
