@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from composition.errors import ConfigurationError
 from composition.gold import FunctionCaller
 from composition.models import CompositionalTask
 from environment.trajectory import CheckResult, Trajectory
@@ -69,5 +70,8 @@ def truth_caller(source: Any) -> FunctionCaller | None:
         return source
     call = getattr(source, "call", None)
     if not callable(call):
-        raise TypeError(f"a truth source is a call(name, arguments) callable or has one; got {type(source).__name__}")
+        raise ConfigurationError(
+            f"environment.truth built a {type(source).__name__}; a truth source is a call(name, arguments) "
+            "callable or an object with such a call method (a grounded world)"
+        )
     return call

@@ -5,7 +5,8 @@ this argument value, and does the final answer state this result value. Both nee
 reading of text: case, spacing and punctuation between words do not matter, numbers match across formats ("1,200",
 "1200.0", "$1,200"), dates across formats ("June 14, 2025", "14 June 2025", "2025-06-14").
 Arguments must match exactly; answers may round ("about 1,929" states 1928.87), so
-:meth:`Mentions.states` accepts a number written to fewer decimals when it rounds to it.
+:meth:`Mentions.states` accepts a number written to fewer decimals when it rounds to it, and
+a negative number by its size (a difference of -84.34 is stated as "84.34 lower").
 
 Booleans and nulls are never "mentioned": text says too little about them to decide.
 """
@@ -162,7 +163,9 @@ class Mentions:
     def _has(self, leaf: Any, rounding: bool) -> bool:
         number = as_number(leaf)
         if number is not None:  # a number is read as a number only, never as digits inside a date
-            return any(self._number_matches(seen, number, rounding) for seen in self.numbers)
+            # an answer says a negative difference in words ("84.34 lower"), so its size states it
+            wanted = {number, abs(number)} if rounding else {number}
+            return any(self._number_matches(seen, value, rounding) for seen in self.numbers for value in wanted)
         day = as_date(leaf)
         if day is not None and day in self.dates and (rounding or len(str(leaf).strip()) == 10):
             return True  # a date-time is given exactly only when written out; an answer may give its day

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from agents.offline.validation import validation_errors
+from composition.errors import ConfigurationError
 from composition.gold import has_gold_plan, run_gold_plan
 from composition.ids import canonical_json
 from composition.models import CompositionalTask
@@ -241,7 +242,9 @@ def default_checks(max_turns: int, names: Sequence[str] | None = None, truth: An
     chosen = list(DETERMINISTIC_CHECKS) if names is None else list(names)
     unknown = [name for name in chosen if name not in DETERMINISTIC_CHECKS]
     if unknown:
-        raise ValueError(f"unknown check(s) {unknown}; allowed: {', '.join(DETERMINISTIC_CHECKS)}")
+        raise ConfigurationError(
+            f"environment.checks: unknown check(s) {unknown}; allowed: {', '.join(DETERMINISTIC_CHECKS)}"
+        )
     settings = CheckSettings(max_turns=max_turns, truth=truth_caller(truth))
     return [
         check.from_settings(settings)

@@ -145,6 +145,7 @@ def test_answers_may_round_but_arguments_must_match_exactly() -> None:
     assert said.states(1928.87) and not said.mentions(1928.87)
     assert said.states(6446317) and not said.states(6500001)
     assert not said.states(2025) and not said.states(1931)
+    assert Mentions("It is 84.34 lower.").states(-84.34) and not Mentions("It is -84.34.").mentions(84.34)
 
 
 # --- ungrounded_argument ------------------------------------------------------------------------
