@@ -6,7 +6,9 @@ does the assistant's job for it. A user turn leaks the plan when it
 - restates two or more atomic task texts nearly verbatim (at least 80% of a text's word triples
   appear in the turn), one of them not already restated by the compositional task text itself
   (a parallel-then-sequential task's last sub-task often is the whole request), or
-- enumerates steps: two or more list lines ("1.", "2)", "- ", "* ") or "step 1", "step 2".
+- enumerates steps: two or more list lines ("1.", "2)", "- ", "* ") that ask something (end
+  with "?" or start with a task verb such as "find", "check", "then"), or "step 1", "step 2".
+  A list of details ("- Budget: 500 dollars") is no plan.
 """
 
 from __future__ import annotations
@@ -19,7 +21,12 @@ from environment.trajectory import Trajectory
 
 NEAR_VERBATIM = 0.8
 _WORD = re.compile(r"\w+")
-_LIST_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022])\s+\S", re.MULTILINE)
+_LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*\u2022])\s+(.+?)\s*$", re.MULTILINE)
+_ASKS = re.compile(
+    r"\?$|^(?:first|then|next|after that|finally|find|get|look|check|search|compare|calculate|compute|convert"
+    r"|work out|figure out|tell|book|see|determine|identify)\b",
+    re.IGNORECASE,
+)
 _STEP = re.compile(r"\bstep\s*(\d+|one|two|three|four)\b", re.IGNORECASE)
 
 
@@ -36,7 +43,8 @@ def restates(text: str, sub_task: str) -> bool:
 
 
 def enumerates_steps(text: str) -> bool:
-    return len(_LIST_LINE.findall(text)) >= 2 or len({m.lower() for m in _STEP.findall(text)}) >= 2
+    asking = [item for item in _LIST_ITEM.findall(text) if _ASKS.search(item)]
+    return len(asking) >= 2 or len({m.lower() for m in _STEP.findall(text)}) >= 2
 
 
 class NoPlanLeak(Check):

@@ -352,10 +352,17 @@ async def test_a_user_turn_that_restates_the_breakdown_leaks_the_plan(opening: s
     assert (await verified(trajectory, task)).reject_reason == "plan_leak"
 
 
-async def test_restating_the_request_itself_is_no_leak() -> None:
-    task = parallel_then_sequential_task()  # its last sub-task is close to the request itself
+@pytest.mark.parametrize(
+    "details",
+    [
+        "Also, How long is the flight between the capitals of France and Japan?",  # close to the request itself
+        "Some details:\n- Budget: 500 dollars\n- Dates: June 14, 2025",  # a list of values, not of steps
+    ],
+)
+async def test_restating_the_request_or_listing_details_is_no_leak(details: str) -> None:
+    task = parallel_then_sequential_task()
     trajectory = await played(task)
-    trajectory.messages[0].content = f"{task.text} Also, {task.atomic_tasks[2].text}"
+    trajectory.messages[0].content = f"{task.text} {details}"
     assert check(await verified(trajectory, task), "no_plan_leak").passed
 
 
