@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,30 +53,50 @@ class _Diversity:
         return _share(len(self.seen), self.total)
 
 
-def quality_figures(trajectories: Iterable[Trajectory], tasks: dict[str, CompositionalTask]) -> dict[str, Any]:
+def _checked_grounding(record: dict[str, Any]) -> bool | None:
+    """What the run's own grounded_arguments check said (True: every call grounded), or None."""
+    verdict = next((check for check in record.get("checks", []) if check["name"] == "grounded_arguments"), None)
+    return None if verdict is None else bool(verdict["passed"])
+
+
+def quality_figures(
+    records: Iterable[dict[str, Any]], task_of: Callable[[str], CompositionalTask | None]
+) -> dict[str, Any]:
+    """The figures over trajectory records (as in trajectories.jsonl). A trajectory whose
+    grounded_arguments check passed has every call grounded; the others are re-checked call by
+    call, with their task from ``task_of`` (left out when it has none)."""
     calls = grounded = answers = checked = correct = 0
     text = {"user": _Diversity(), "assistant": _Diversity()}
     results: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for trajectory in trajectories:
-        task = tasks.get(trajectory.task_id)
-        if task is not None:
-            for _, problem in call_groundings(trajectory, task):
+    for record in records:
+        messages = record.get("messages", [])
+        made = [call for message in messages for call in message.get("tool_calls", [])]
+        if _checked_grounding(record):
+            calls += len(made)
+            grounded += len(made)
+        elif (task := task_of(record["task_id"])) is not None:
+            for _, problem in call_groundings(Trajectory.model_validate(record), task):
                 calls += 1
                 grounded += problem is None
-        verdict = next((check for check in trajectory.checks if check.name == "correct_answer"), None)
-        if trajectory.messages and trajectory.messages[-1].final:
+        verdict = next((check for check in record.get("checks", []) if check["name"] == "correct_answer"), None)
+        if messages and messages[-1].get("final"):
             answers += 1
-            if verdict is not None and (not verdict.passed or verdict.detail == ""):
+            if verdict is not None and (not verdict["passed"] or not verdict.get("detail")):
                 checked += 1
-                correct += verdict.passed
-        if trajectory.kept:
-            for message in trajectory.messages:
-                if message.role in text:
-                    text[message.role].add(f"{message.thought}\n{message.content}")
-        answered = {result.call_id: result for result in trajectory.results if result.error is None}
-        for call in trajectory.calls:
-            if call.id in answered:
-                results[(call.name, canonical_json(call.arguments))].append(answered[call.id].results)
+                correct += bool(verdict["passed"])
+        if record.get("kept"):
+            for message in messages:
+                if message["role"] in text:
+                    text[message["role"]].add(f"{message.get('thought', '')}\n{message.get('content', '')}")
+        answered = {
+            result["call_id"]: result["results"]
+            for message in messages
+            for result in message.get("tool_results", [])
+            if result.get("error") is None
+        }
+        for call in made:
+            if call["id"] in answered:
+                results[(call["name"], canonical_json(call.get("arguments", {})))].append(answered[call["id"]])
     repeated = [values for values in results.values() if len(values) > 1]
     agreeing = sum(all(same_value(values[0], other) for other in values[1:]) for values in repeated)
     return {
@@ -93,10 +113,14 @@ def quality_figures(trajectories: Iterable[Trajectory], tasks: dict[str, Composi
 
 
 def run_quality(trajectories: Path, tasks: Path) -> dict[str, Any]:
-    """The figures for a run directory's ``trajectories.jsonl`` and ``tasks.jsonl``."""
-    known = {
-        record["id"]: CompositionalTask.model_validate(record)
-        for record in read_records(tasks)
-        if record.get("kept", True)
-    }
-    return quality_figures((Trajectory.model_validate(record) for record in read_records(trajectories)), known)
+    """The figures for a run directory's ``trajectories.jsonl``, reading ``tasks.jsonl`` only for
+    the trajectories whose grounding must be re-checked (usually none: reading is the cost)."""
+    unsure = {record["task_id"] for record in read_records(trajectories) if not _checked_grounding(record)}
+    known = {}
+    if unsure:
+        known = {
+            record["id"]: CompositionalTask.model_validate(record)
+            for record in read_records(tasks)
+            if record["id"] in unsure and record.get("kept", True)
+        }
+    return quality_figures(read_records(trajectories), known.get)

@@ -432,13 +432,18 @@ async def test_quality_figures_count_grounding_correctness_diversity_and_agreeme
     true = await verified(await played(task, tool=WorldTool), task, truth=SmallWorld())
     unsaid = vague(task, "When was the author of a certain novel born?")
     invented = await verified(await played(unsaid), unsaid, truth=SmallWorld())
-    figures = quality_figures([true, true, invented], {task.id: task, unsaid.id: unsaid})
+    tasks = {task.id: task, unsaid.id: unsaid}
+    records = [t.model_dump(mode="json") for t in (true, true, invented)]
+    figures = quality_figures(records, tasks.get)
     assert figures["grounded_calls"] == {"calls": 6, "grounded": 5, "share": round(5 / 6, 4)}
     assert figures["answers"] == {"final": 3, "checked": 3, "correct": 2, "correct_share": round(2 / 3, 4)}
-    alone = quality_figures([true], {task.id: task})["distinct_4grams"]
+    alone = quality_figures(records[:1], tasks.get)["distinct_4grams"]
     assert 0 < alone["user"] <= 1 and 0 < alone["assistant"] <= 1
     for role, share in figures["distinct_4grams"].items():  # the same kept text twice: half as varied
         assert share == pytest.approx(alone[role] / 2, abs=1e-4)
     # Dune's author: twice from the world, once simulated (disagrees); the birth date twice from the world
     assert figures["repeated_calls"] == {"repeated": 2, "agreeing": 1, "share": 0.5}
     assert "grounded calls 83.3%" in quality_line(figures) and "2/3 correct" in quality_line(figures)
+    unchecked = [{**record, "checks": []} for record in records]  # grounding not recorded: worked out again
+    assert quality_figures(unchecked, tasks.get)["grounded_calls"] == figures["grounded_calls"]
+    assert quality_figures(unchecked, {}.get)["grounded_calls"] == {"calls": 0, "grounded": 0, "share": None}
