@@ -14,27 +14,28 @@ from autogen_agentchat.base import Response
 from autogen_agentchat.messages import BaseChatMessage
 from autogen_core import CancellationToken
 from autogen_core.models import FunctionExecutionResult
+from omegaconf import OmegaConf
 
 from agents.base import ToolRole
 from agents.llm import LLMAssistant, LLMUser
 from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
 from agents.messages import FunctionCallMessage, FunctionResultMessage
 from agents.offline import OracleAssistant, SchemaToolSimulator, ScriptedUser
-from button.api import run_pipeline
+from button.api import compose_config, run_pipeline
+from button.app import build_verifier
 from button.report import quality_line
+from button.settings import validate_settings
 from composition.gold import GoldPlanError, run_gold_plan
-from composition.models import CompositionalTask, OutputRef, Step
 from composition.jsonl import read_records
+from composition.models import CompositionalTask, OutputRef, Step
 from environment.answers import CorrectAnswer
 from environment.controller import EnvironmentController
 from environment.mentions import Mentions
 from environment.quality import quality_figures
-from environment.trajectory import Message, Trajectory
+from environment.trajectory import Trajectory
 from environment.verification import Verifier, default_checks
 from llm_role_responders import AssistantScript, Calls, Final, loopback_client
 from task_factory import (
-    BIRTH_DATE,
-    BOOK_AUTHOR,
     STRING,
     atomic,
     compose,
@@ -447,3 +448,15 @@ async def test_quality_figures_count_grounding_correctness_diversity_and_agreeme
     unchecked = [{**record, "checks": []} for record in records]  # grounding not recorded: worked out again
     assert quality_figures(unchecked, tasks.get)["grounded_calls"] == figures["grounded_calls"]
     assert quality_figures(unchecked, {}.get)["grounded_calls"] == {"calls": 0, "grounded": 0, "share": None}
+
+
+def test_environment_truth_wires_a_world_into_the_correct_answer_check() -> None:
+    """How the grounded world is plugged in: ``+environment.truth._target_=<factory>``."""
+    def correct_answer(overrides: list[str]) -> CorrectAnswer:
+        cfg = compose_config(overrides)
+        settings = validate_settings(OmegaConf.to_container(cfg, resolve=True))
+        return next(c for c in build_verifier(cfg, settings, None).checks if isinstance(c, CorrectAnswer))
+
+    assert correct_answer([]).truth is None
+    wired = correct_answer([f"+environment.truth._target_={__name__}.SmallWorld"])
+    assert wired.truth is not None and wired.truth("get_book_author", {"title": "Dune"})["author"] == "Frank Herbert"
