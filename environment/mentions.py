@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime
 from typing import Any
 
@@ -134,21 +135,30 @@ class _Number:
 
 
 class Mentions:
-    """A text parsed once for its dates, numbers and words, then asked about many values."""
+    """A text read once for its dates, numbers and words (each on first need), then asked about
+    many values."""
 
     def __init__(self, text: str) -> None:
-        lowered = normalize(text)
-        self.dates: set[date] = set()
+        self.text = normalize(text)
+
+    @cached_property
+    def dates(self) -> set[date]:
+        found: set[date] = set()
         for pattern, order in ((_ISO_DATE, "ymd"), (_MONTH_FIRST, "mdy"), (_DAY_FIRST, "dmy")):
-            for match in pattern.finditer(lowered):
+            for match in pattern.finditer(self.text):
                 parsed = _date_of(match.groups(), order)
                 if parsed is not None:
-                    self.dates.add(parsed)
-        self.text = lowered
-        self.words = f" {' '.join(_WORD.findall(lowered))} "
-        # numbers are read with the dates blanked out, so 2025-06-14 does not also say 2025 or -6
-        blanked = _ISO_DATE.sub(" ", lowered)
-        self.numbers = [_number_of(match) for match in _NUMBER.finditer(blanked)]
+                    found.add(parsed)
+        return found
+
+    @cached_property
+    def numbers(self) -> list[_Number]:
+        # read with the ISO dates blanked out, so 2025-06-14 does not also say 2025 or -6
+        return [_number_of(match) for match in _NUMBER.finditer(_ISO_DATE.sub(" ", self.text))]
+
+    @cached_property
+    def words(self) -> str:
+        return f" {' '.join(_WORD.findall(self.text))} "
 
     def mentions(self, value: Any) -> bool:
         """Whether every leaf of ``value`` appears exactly (after normalising) in the text."""

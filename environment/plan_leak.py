@@ -14,6 +14,7 @@ does the assistant's job for it. A user turn leaks the plan when it
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from composition.models import CompositionalTask
 from environment.check import Check
@@ -30,16 +31,22 @@ _ASKS = re.compile(
 _STEP = re.compile(r"\bstep\s*(\d+|one|two|three|four)\b", re.IGNORECASE)
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    """Word triples (the whole text when shorter): short questions share pairs like "capital of"."""
+@lru_cache(maxsize=4096)
+def _shingles(text: str) -> frozenset[tuple[str, ...]]:
+    """Word triples (the whole text when shorter): short questions share pairs like "capital of".
+    Cached, since the same task texts recur in every conversation about them."""
     words = _WORD.findall(text.casefold())
-    return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))} if words else set()
+    return frozenset(tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))) if words else frozenset()
+
+
+def _holds(said: frozenset[tuple[str, ...]], sub_task: str) -> bool:
+    wanted = _shingles(sub_task)
+    return bool(wanted) and len(wanted & said) >= NEAR_VERBATIM * len(wanted)
 
 
 def restates(text: str, sub_task: str) -> bool:
     """Whether ``text`` holds ``sub_task`` nearly verbatim."""
-    wanted = _shingles(sub_task)
-    return bool(wanted) and len(wanted & _shingles(text)) >= NEAR_VERBATIM * len(wanted)
+    return _holds(_shingles(text), sub_task)
 
 
 def enumerates_steps(text: str) -> bool:
@@ -59,7 +66,8 @@ class NoPlanLeak(Check):
                 continue
             if enumerates_steps(message.content):
                 return f"user turn {position} enumerates steps"
-            restated = {index for index, text in enumerate(texts) if restates(message.content, text)}
+            said = _shingles(message.content)
+            restated = {index for index, text in enumerate(texts) if _holds(said, text)}
             if len(restated) >= 2 and restated - in_request:
                 shown = [texts[index] for index in sorted(restated)]
                 return f"user turn {position} restates the sub-tasks {shown}"
