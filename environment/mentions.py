@@ -2,8 +2,9 @@
 
 Verification asks two questions of free text: did the user (or an earlier tool result) give
 this argument value, and does the final answer state this result value. Both need the same
-reading of text: case, spacing and punctuation between words do not matter, numbers match across formats ("1,200",
-"1200.0", "$1,200"), dates across formats ("June 14, 2025", "14 June 2025", "2025-06-14").
+reading of text: case, spacing and punctuation between words do not matter; numbers match
+across formats ("1,200", "1200.0", "$1,200", "two" for 2), dates across formats ("June 14,
+2025", "14 June 2025", "2025-06-14").
 Arguments must match exactly; answers may round ("about 1,929" states 1928.87), so
 :meth:`Mentions.states` accepts a number written to fewer decimals when it rounds to it, and
 a negative number by its size (a difference of -84.34 is stated as "84.34 lower").
@@ -51,6 +52,14 @@ _MONTH_FIRST = re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+(\d{{4}})\b")
 _DAY_FIRST = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})\b")
 _NUMBER = re.compile(r"(?<![\w.,])([-+]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s*(thousand|million|billion)\b)?")
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
+_NUMBER_WORDS = {
+    word: float(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b")
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _EXACT = 1e-9
@@ -154,7 +163,8 @@ class Mentions:
     @cached_property
     def numbers(self) -> list[_Number]:
         # read with the ISO dates blanked out, so 2025-06-14 does not also say 2025 or -6
-        return [_number_of(match) for match in _NUMBER.finditer(_ISO_DATE.sub(" ", self.text))]
+        digits = [_number_of(match) for match in _NUMBER.finditer(_ISO_DATE.sub(" ", self.text))]
+        return digits + [_Number(_NUMBER_WORDS[word], 0.5) for word in _NUMBER_WORD.findall(self.text)]
 
     @cached_property
     def words(self) -> str:

@@ -130,6 +130,7 @@ def test_a_choice_is_stated_by_the_chosen_value_and_a_failed_call_stops_the_run(
     [
         ("It costs $1,200 in total.", 1200.0),
         ("It costs 1200.0 dollars.", "1,200"),
+        ("A table for two, please.", 2),
         ("She was born on June 14, 2025.", "2025-06-14"),
         ("She was born on 14th June 2025.", "2025-06-14"),
         ("It is in SAN  francisco.", "San Francisco"),
