@@ -137,11 +137,8 @@ def _unmatched(trajectory: Trajectory, task: CompositionalTask) -> list[str]:
                     return True
         return False
 
-    return [text for index, text in _function_texts(task) if not assign(index, _names(task, index), set())]
-
-
-def _function_texts(task: CompositionalTask) -> list[tuple[int, str]]:
-    return [(index, atomic.text) for index, atomic in task.iter_function_tasks()]
+    subtasks = list(task.iter_function_tasks())
+    return [atomic.text for index, atomic in subtasks if not assign(index, _names(task, index), set())]
 
 
 def _names(task: CompositionalTask, index: int) -> set[str]:
