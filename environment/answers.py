@@ -28,6 +28,7 @@ from environment.trajectory import Message, Trajectory
 
 
 def final_answer(trajectory: Trajectory) -> Message | None:
+    """The assistant's final answer when the conversation ends with one."""
     last = trajectory.messages[-1] if trajectory.messages else None
     return last if last is not None and last.role == "assistant" and last.final else None
 

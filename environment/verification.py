@@ -18,7 +18,7 @@ from composition.errors import ConfigurationError
 from composition.gold import has_gold_plan, run_gold_plan
 from composition.ids import canonical_json
 from composition.models import CompositionalTask
-from environment.answers import CorrectAnswer, GroundedAnswer
+from environment.answers import CorrectAnswer, GroundedAnswer, final_answer
 from environment.check import Check, CheckSettings, TrajectoryCheck, truth_caller
 from environment.grounding import GroundedArguments
 from environment.plan_leak import NoPlanLeak
@@ -174,10 +174,7 @@ class EndsWithFinalAnswer(Check):
     reason = "no_final_answer"
 
     def problem(self, trajectory: Trajectory, task: CompositionalTask) -> str | None:
-        last = trajectory.messages[-1] if trajectory.messages else None
-        if last is None or last.role != "assistant" or not last.final:
-            return "the last turn is not the assistant's final answer"
-        return None
+        return None if final_answer(trajectory) else "the last turn is not the assistant's final answer"
 
 
 class WithinTurnLimit(Check):
