@@ -20,6 +20,7 @@ from typing import Any
 
 from composition.models import AtomicTask, CompositionalTask, OutputRef, Step
 from composition.operations import apply_operation
+from composition.values import leaves
 
 FunctionCaller = Callable[[str, dict[str, Any]], Any]
 """Answers one function call: ``call(name, arguments)`` returns the result or raises."""
@@ -37,20 +38,10 @@ def has_gold_plan(task: CompositionalTask) -> bool:
 def literal_values(task: CompositionalTask) -> list[Any]:
     """The literal scalar values the gold steps use (names, dates, amounts), each once, in order."""
     found: list[Any] = []
-
-    def collect(value: Any) -> None:
-        if isinstance(value, dict):
-            for item in value.values():
-                collect(item)
-        elif isinstance(value, list):
-            for item in value:
-                collect(item)
-        elif not isinstance(value, bool) and value is not None and value not in found:
-            found.append(value)
-
     for atomic in task.atomic_tasks:
-        if atomic.step is not None:
-            collect(atomic.step.arguments)
+        for value in leaves(atomic.step.arguments if atomic.step is not None else {}):
+            if value not in found:
+                found.append(value)
     return found
 
 

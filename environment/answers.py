@@ -21,8 +21,9 @@ from typing import Any
 
 from composition.gold import FunctionCaller, GoldRun, has_gold_plan, run_gold_plan, sinks
 from composition.models import CompositionalTask
+from composition.values import leaves
 from environment.check import Check, CheckSettings, truth_caller
-from environment.mentions import Mentions, leaves
+from environment.mentions import Mentions
 from environment.recorded import recorded_run
 from environment.trajectory import Message, Trajectory
 

@@ -21,8 +21,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from composition.models import CompositionalTask
+from composition.values import leaves
 from environment.check import Check
-from environment.mentions import Mentions, leaves, same_value
+from environment.mentions import Mentions, same_value
 from environment.recorded import recorded_run
 from environment.trajectory import Message, ToolCall, Trajectory
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
+
+from composition.values import leaves
 
 _MONTHS = {
     name: number
@@ -94,18 +95,6 @@ def as_date(value: Any) -> date | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")).date()
     except ValueError:
         return None
-
-
-def leaves(value: Any) -> Iterator[Any]:
-    """The scalar leaves of a JSON value (booleans and nulls left out)."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from leaves(item)
-    elif not (isinstance(value, bool) or value is None):
-        yield value
 
 
 def same_value(left: Any, right: Any) -> bool:
