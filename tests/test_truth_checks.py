@@ -13,7 +13,8 @@ import pytest
 from autogen_agentchat.base import Response
 from autogen_agentchat.messages import BaseChatMessage
 from autogen_core import CancellationToken
-from autogen_core.models import FunctionExecutionResult
+from autogen_core.models import FunctionExecutionResult, ModelInfo
+from autogen_ext.models.openai import OpenAIChatCompletionClient
 from omegaconf import OmegaConf
 
 from agents.base import ToolRole
@@ -34,7 +35,6 @@ from environment.mentions import Mentions
 from environment.quality import quality_figures
 from environment.trajectory import Trajectory
 from environment.verification import Verifier, default_checks
-from llm_role_responders import AssistantScript, Calls, Final, loopback_client
 from task_factory import (
     STRING,
     atomic,
@@ -387,15 +387,26 @@ def server() -> Iterator[LoopbackChatServer]:
         yield running
 
 
-def book_assistant() -> AssistantScript:
-    """An LLM assistant that looks up Dune's author, then the birth date, then answers."""
-    return AssistantScript(
-        [
-            Calls(lambda results: [{"name": "get_book_author", "arguments": {"title": "Dune"}}]),
-            Calls(lambda results: [{"name": "get_birth_date", "arguments": {"person": results[-1]["author"]}}]),
-            Final(lambda results: f"The author of Dune was born on {results[-1]['birth_date']}."),
-        ]
+def loopback_client(server: LoopbackChatServer) -> OpenAIChatCompletionClient:
+    """The real AutoGen client pointed at the loopback server (no client-side retries)."""
+    info = ModelInfo(vision=False, function_calling=True, json_output=True, family="unknown", structured_output=True)
+    return OpenAIChatCompletionClient(
+        model="loopback-model", base_url=server.base_url, api_key="test-key", max_retries=0, model_info=info
     )
+
+
+def book_assistant(body: dict[str, Any]) -> Reply:
+    """Plays an LLM assistant with native tool calls: Dune's author, then the birth date, then the
+    answer; every request this server gets is the assistant's (the other roles are offline)."""
+    turn = sum(message["role"] == "assistant" for message in body["messages"])
+    results = [json.loads(message["content"]) for message in body["messages"] if message["role"] == "tool"]
+    if turn == 0:
+        return Reply(chat_completion(None, [{"name": "get_book_author", "arguments": {"title": "Dune"}}]))
+    if turn == 1:
+        return Reply(
+            chat_completion(None, [{"name": "get_birth_date", "arguments": {"person": results[-1]["author"]}}])
+        )
+    return Reply(chat_completion(f"The author of Dune was born on {results[-1]['birth_date']}."))
 
 
 @pytest.mark.parametrize(
@@ -405,7 +416,7 @@ async def test_an_llm_assistant_that_invents_an_argument_is_rejected(
     server, text: str | None, reason: str | None
 ) -> None:
     task = sequential_task() if text is None else vague(sequential_task(), text)
-    server.responder = book_assistant()
+    server.responder = book_assistant
     assistant = functools.partial(LLMAssistant, model_client=loopback_client(server))
     result = await verified(await played(task, assistant=assistant), task)
     assert result.reject_reason == reason, result.checks
@@ -453,6 +464,7 @@ async def test_quality_figures_count_grounding_correctness_diversity_and_agreeme
 
 def test_environment_truth_wires_a_world_into_the_correct_answer_check() -> None:
     """How the grounded world is plugged in: ``+environment.truth._target_=<factory>``."""
+
     def correct_answer(overrides: list[str]) -> CorrectAnswer:
         cfg = compose_config(overrides)
         settings = validate_settings(OmegaConf.to_container(cfg, resolve=True))
