@@ -18,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from button.api import run_pipeline
+from button.report import quality_line
 from composition.jsonl import read_records
 
 
@@ -48,13 +49,14 @@ def main() -> int:
         run_dir = root / f"parallel_{parallel}"
         started = time.perf_counter()
         overrides = [f"num_tasks={options.tasks}", f"environment.parallel_calls={parallel}", *options.overrides]
-        run_pipeline(run_dir, overrides)
+        stats = run_pipeline(run_dir, overrides)
         total, passing, failed, example = failures(run_dir)
         seconds = time.perf_counter() - started
         print(
             f"parallel_calls={parallel}: {total} trajectories, {passing} passing every check "
             f"({seconds:.0f} s, {run_dir})"
         )
+        print(f"  {quality_line(stats['quality'])}")
         for name, count in failed.most_common():
             print(f"  {name}: {count} failed, e.g. {example[name]}")
         bad += sum(failed.values())
