@@ -87,7 +87,9 @@ def role_factory(role: str, cfg: DictConfig, model_clients: Any) -> RoleFactory:
 
 
 def build_verifier(cfg: DictConfig, settings: Settings, model_clients: Any) -> Verifier:
-    checks = default_checks(settings.environment.max_turns, cfg.environment.get("checks"))
+    truth_config = cfg.environment.get("truth")  # a grounded world for correct_answer, if any
+    truth = _instantiate_reporting_cause(truth_config) if truth_config is not None else None
+    checks = default_checks(settings.environment.max_turns, cfg.environment.get("checks"), truth)
     judge = cfg.environment.get("judge")
     if judge is not None and judge.get("enabled", False):
         checks.append(role_factory("judge", judge.check, model_clients)())

@@ -24,4 +24,21 @@ def stats_table(stats: dict[str, Any]) -> str:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
+    if "quality" in stats:
+        lines.append(quality_line(stats["quality"]))
     return "\n".join(lines)
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
+def quality_line(quality: dict[str, Any]) -> str:
+    """The quality figures of stats.json (environment/quality.py) in one line."""
+    answers, grams, repeated = quality["answers"], quality["distinct_4grams"], quality["repeated_calls"]
+    checked = f"{answers['correct']}/{answers['checked']} correct" if answers["checked"] else "none checked (no world)"
+    return (
+        f"quality: grounded calls {_percent(quality['grounded_calls']['share'])}; answers {checked}; "
+        f"distinct 4-grams user {_percent(grams['user'])}, assistant {_percent(grams['assistant'])}; "
+        f"repeated calls agreeing {_percent(repeated['share'])} of {repeated['repeated']}"
+    )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from composition.errors import ConfigurationError
 from composition.jsonl import read_records
+from environment.quality import run_quality
 from environment.run_files import RunFiles
 
 
@@ -121,4 +122,5 @@ def build_stats(
         "new_trajectories": new_trajectories,
         "new_trajectories_per_s": round(new_trajectories / wall, 2) if wall else None,
         "runner_errors": runner_errors,
+        "quality": run_quality(files.trajectories, files.tasks),
     }

@@ -1,53 +1,33 @@
 """Verification of finished trajectories: deterministic checks, each failing with a reason code.
 
-A check is any object with a ``name`` and an async ``__call__(trajectory, task)`` returning a
-:class:`CheckResult`, so checks are pluggable, including slow ones such as an LLM judge. A
-check with ``only_if_passing = True`` runs only when everything before it passed (a judge
-need not spend a request on a trajectory that is already rejected).
+The check contract lives in :mod:`environment.check`; a check with ``only_if_passing = True``
+runs only when everything before it passed (a judge need not spend a request on a trajectory
+that is already rejected). The checks of what is true, not only well-formed, have their own
+modules: grounding (arguments), answers (final answer), plan_leak (the user's turns).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any
 
 from agents.offline.validation import validation_errors
+from composition.errors import ConfigurationError
+from composition.gold import has_gold_plan, run_gold_plan
+from composition.ids import canonical_json
 from composition.models import CompositionalTask
+from environment.answers import CorrectAnswer, GroundedAnswer, final_answer
+from environment.check import Check, CheckSettings, TrajectoryCheck, truth_caller
+from environment.grounding import GroundedArguments
+from environment.plan_leak import NoPlanLeak
+from environment.recorded import MissingCall, RecordedCalls
 from environment.trajectory import CheckResult, Termination, ToolCall, ToolResult, Trajectory
 
+__all__ = ["Check", "CheckSettings", "DETERMINISTIC_CHECKS", "TrajectoryCheck", "Verifier", "default_checks"]
+
 log = logging.getLogger(__name__)
-
-
-class TrajectoryCheck(Protocol):
-    name: str
-
-    async def __call__(self, trajectory: Trajectory, task: CompositionalTask) -> CheckResult: ...
-
-
-class Check(ABC):
-    """A deterministic check: ``problem`` says what is wrong, or None when the trajectory passes."""
-
-    name: ClassVar[str]
-    reason: ClassVar[str]
-    only_if_passing: ClassVar[bool] = False
-
-    async def __call__(self, trajectory: Trajectory, task: CompositionalTask) -> CheckResult:
-        problem = self.problem(trajectory, task)
-        if problem is None:
-            return CheckResult(name=self.name, passed=True)
-        return CheckResult(name=self.name, passed=False, reason=self.reason, detail=problem)
-
-    @classmethod
-    def from_settings(cls, max_turns: int) -> Check:
-        """Build the check from the environment settings it may need."""
-        return cls()
-
-    @abstractmethod
-    def problem(self, trajectory: Trajectory, task: CompositionalTask) -> str | None:
-        """None when the trajectory passes; otherwise what is wrong, in one line."""
 
 
 class KnownFunctions(Check):
@@ -114,17 +94,55 @@ class AnsweredCalls(Check):
 
 
 class CoveredTasks(Check):
-    """Every atomic task with functions got at least one call of one of its functions."""
+    """Every sub-task with functions got its own answered call with its own values.
+
+    With a gold plan, each function step's call (its literal values, and the values bound from
+    what its producers' calls returned) must be among the answered calls, so two sub-tasks that
+    use the same function need two calls. A spare call with the step's literal values but other
+    bound values is left to data_flow (the call exists; the data did not flow into it). Without
+    a gold plan (LLM-written tasks), each such sub-task needs a call of one of its functions
+    whose arguments no other sub-task's call shares.
+    """
 
     name = "covered_tasks"
     reason = "missing_call"
 
     def problem(self, trajectory: Trajectory, task: CompositionalTask) -> str | None:
-        called = {call.name for call in trajectory.calls}
-        missed = [
-            atomic.text for _, atomic in task.iter_function_tasks() if not called & {f.name for f in atomic.functions}
-        ]
-        return f"sub-tasks without a call: {missed}" if missed else None
+        if not has_gold_plan(task):
+            missed = _unmatched(trajectory, task)
+            return f"sub-tasks without a call of their own: {missed}" if missed else None
+        recorded = RecordedCalls(trajectory)
+        run = run_gold_plan(task, recorded)
+        if not isinstance(run.error, MissingCall) or run.failed_step is None:
+            return None
+        step = task.atomic_tasks[run.failed_step].step
+        assert step is not None and step.function is not None
+        if step.bindings and recorded.spare(step.function, step.arguments):
+            return None  # its own call exists, with other values than its producers gave: data_flow's case
+        return f"sub-task {task.atomic_tasks[run.failed_step].text!r} got no call of its own: {run.error}"
+
+
+def _unmatched(trajectory: Trajectory, task: CompositionalTask) -> list[str]:
+    """Function sub-tasks left over by a largest matching of sub-tasks to distinct calls."""
+    distinct = list({(call.name, canonical_json(call.arguments)): call.name for call in trajectory.calls}.items())
+    owner: dict[int, int] = {}  # distinct call -> sub-task
+
+    def assign(index: int, names: set[str], seen: set[int]) -> bool:
+        for position, (_, name) in enumerate(distinct):
+            if name in names and position not in seen:
+                seen.add(position)
+                holder = owner.get(position)
+                if holder is None or assign(holder, _names(task, holder), seen):
+                    owner[position] = index
+                    return True
+        return False
+
+    subtasks = list(task.iter_function_tasks())
+    return [atomic.text for index, atomic in subtasks if not assign(index, _names(task, index), set())]
+
+
+def _names(task: CompositionalTask, index: int) -> set[str]:
+    return {spec.name for spec in task.atomic_tasks[index].functions}
 
 
 class DataFlow(Check):
@@ -156,10 +174,7 @@ class EndsWithFinalAnswer(Check):
     reason = "no_final_answer"
 
     def problem(self, trajectory: Trajectory, task: CompositionalTask) -> str | None:
-        last = trajectory.messages[-1] if trajectory.messages else None
-        if last is None or last.role != "assistant" or not last.final:
-            return "the last turn is not the assistant's final answer"
-        return None
+        return None if final_answer(trajectory) else "the last turn is not the assistant's final answer"
 
 
 class WithinTurnLimit(Check):
@@ -170,8 +185,8 @@ class WithinTurnLimit(Check):
         self.max_turns = max_turns
 
     @classmethod
-    def from_settings(cls, max_turns: int) -> Check:
-        return cls(max_turns)
+    def from_settings(cls, settings: CheckSettings) -> Check:
+        return cls(settings.max_turns)
 
     def problem(self, trajectory: Trajectory, task: CompositionalTask) -> str | None:
         turns = sum(message.role == "assistant" for message in trajectory.messages)
@@ -200,22 +215,33 @@ DETERMINISTIC_CHECKS: dict[str, type[Check]] = {
         AnsweredCalls,
         CoveredTasks,
         DataFlow,
+        GroundedArguments,
         EndsWithFinalAnswer,
+        GroundedAnswer,
+        CorrectAnswer,
         WithinTurnLimit,
         ParallelPolicy,
+        NoPlanLeak,
     )
 }
 """Every built-in check by name, in the order that makes the first failure the root cause."""
 
 
-def default_checks(max_turns: int, names: Sequence[str] | None = None) -> list[TrajectoryCheck]:
-    """The built-in checks named in ``names`` (all of them when None), in their standard order."""
+def default_checks(max_turns: int, names: Sequence[str] | None = None, truth: Any = None) -> list[TrajectoryCheck]:
+    """The built-in checks named in ``names`` (all of them when None), in their standard order.
+
+    ``truth`` is the source of true function results for ``correct_answer``: a
+    ``call(name, arguments)`` callable or an object with such a ``call`` (a grounded world).
+    """
     chosen = list(DETERMINISTIC_CHECKS) if names is None else list(names)
     unknown = [name for name in chosen if name not in DETERMINISTIC_CHECKS]
     if unknown:
-        raise ValueError(f"unknown check(s) {unknown}; allowed: {', '.join(DETERMINISTIC_CHECKS)}")
+        raise ConfigurationError(
+            f"environment.checks: unknown check(s) {unknown}; allowed: {', '.join(DETERMINISTIC_CHECKS)}"
+        )
+    settings = CheckSettings(max_turns=max_turns, truth=truth_caller(truth))
     return [
-        check.from_settings(max_turns)
+        check.from_settings(settings)
         for name, check in DETERMINISTIC_CHECKS.items()
         if name in chosen
     ]

@@ -92,7 +92,8 @@ def tool_simulator(body: dict[str, Any]) -> Reply:
 
 
 def user(body: dict[str, Any]) -> Reply:
-    return Reply(chat_completion("Could you look that up for me, please?", model=body["model"]))
+    """A request that names the value the assistant's first call uses, so its arguments are grounded."""
+    return Reply(chat_completion("Could you look that up for me, please? It is about Paris.", model=body["model"]))
 
 
 @dataclass

@@ -64,7 +64,8 @@ async def test_user_opens_from_the_task_only_and_answers_questions(server):
     first, second = (request.body for request in server.requests)
     assert "tools" not in first and "tools" not in second
     prompt = json.dumps(second["messages"])
-    assert SEQUENTIAL_TASK.text in prompt and "Who wrote The Great Gatsby?" in prompt
+    assert SEQUENTIAL_TASK.text in prompt and "The Great Gatsby" in prompt
+    assert "Who wrote The Great Gatsby?" not in prompt  # the sub-tasks' values, never the sub-tasks
     for spec in SEQUENTIAL_TASK.functions:
         assert spec.name not in prompt
     assert ["system", "user", "assistant", "user"] == [m["role"] for m in second["messages"]]

@@ -83,11 +83,11 @@ def too_many_turns(t: Trajectory) -> None:
 
 
 def merge_calls(t: Trajectory) -> None:
-    """Two sequential calls squeezed into one turn while parallel calls are off."""
+    """Two calls in one turn while parallel calls are off (a second, independent look-up; a call
+    that needs the first one's result would also be ungrounded)."""
     t.parallel_calls = False
-    t.messages[1].tool_calls.append(t.messages[3].tool_calls[0])
-    t.messages[2].tool_results.append(t.messages[4].tool_results[0])
-    del t.messages[3:5]
+    t.messages[1].tool_calls.append(first_call(t).model_copy(update={"id": "call_again"}))
+    t.messages[2].tool_results.append(t.messages[2].tool_results[0].model_copy(update={"call_id": "call_again"}))
 
 
 @pytest.mark.parametrize(

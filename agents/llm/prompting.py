@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
@@ -11,6 +12,7 @@ from typing import Any
 
 from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, RequestUsage
 
+from composition.gold import has_gold_plan, literal_values
 from composition.models import CompositionalTask, FunctionSpec
 
 
@@ -35,8 +37,32 @@ def render_prompt(name: str, **values: str) -> str:
 
 
 def background_facts(task: CompositionalTask) -> str:
-    """The atomic task texts as a bulleted list (what the user knows, without any tool)."""
-    return "\n".join(f"- {atomic.text}" for atomic in task.atomic_tasks)
+    """The values the user may be asked for (names, dates, amounts) as a bulleted list.
+
+    Never the sub-task texts: a user who knows the breakdown tends to recite it, and planning
+    the steps is the assistant's job. Gold steps give the values exactly; for tasks without
+    them (written by an LLM) the values are read off the sub-task texts: quoted phrases,
+    numbers and dates, and capitalised names.
+    """
+    values = literal_values(task) if has_gold_plan(task) else _named_values(task)
+    return "\n".join(f"- {value}" for value in values) or "- (nothing beyond the request above)"
+
+
+_NAMED_VALUE = re.compile(
+    r'"([^"]+)"'  # a quoted phrase
+    r"|(\d[\d,.:/-]*\d|\d)"  # a number, date or time
+    r"|((?<![.!?]\s)(?<!^)\b[A-Z][\w'-]*(?:\s+(?:of|de|the|and|[A-Z][\w'-]*))*)"  # a name, not a sentence's first word
+)
+
+
+def _named_values(task: CompositionalTask) -> list[str]:
+    found: list[str] = []
+    for atomic in task.atomic_tasks:
+        for match in _NAMED_VALUE.finditer(atomic.text.strip()):
+            value = next(group for group in match.groups() if group).strip()
+            if value not in found:
+                found.append(value)
+    return found
 
 
 def subtask_plan(task: CompositionalTask) -> str:

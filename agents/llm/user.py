@@ -19,8 +19,9 @@ OPENING_CUE = "Write your first message to the assistant now."
 class LLMUser(UserRole):
     """Opens with the task in a human voice and answers questions from it; never sees functions.
 
-    Its model only ever receives the task text and the atomic task texts (as facts it knows),
-    so no function name or system prompt of the assistant can leak into what it writes.
+    Its model only ever receives the task text and the literal values of the sub-tasks (names,
+    dates, amounts), so no function name, system prompt or sub-task breakdown can leak into
+    what it writes.
     """
 
     def __init__(
