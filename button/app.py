@@ -37,7 +37,7 @@ from environment.runner import ConversationRunner
 from environment.summary import build_stats, parse_prices
 from environment.trajectory import Trajectory
 from environment.verification import Verifier, default_checks
-from button.report import stats_table
+from button.closing import announce
 from button.settings import Settings, validate_settings
 
 NOISY_LOGGERS = ("httpx", "httpx2", "openai", "autogen_core", "autogen_core.events", "autogen_agentchat")
@@ -215,5 +215,4 @@ def hydra_main(cfg: DictConfig) -> None:
     except ButtonError as error:
         print(f"button: error: {error}", file=sys.stderr)
         sys.exit(2)
-    print(stats_table(summary))
-    print(f"run directory: {run_dir}")
+    announce(summary, run_dir)

@@ -1,0 +1,81 @@
+"""What a run prints when it ends: one row per stage, and the commands that look at the result."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("button")
+
+
+def _reasons(rejected: dict[str, int], limit: int = 3) -> str:
+    top = sorted(rejected.items(), key=lambda item: -item[1])[:limit]
+    return ", ".join(f"{reason} {count}" for reason, count in top) or "-"
+
+
+def _exports_row(exports: dict[str, int], kept: int) -> tuple[str, str, str, str]:
+    counts = set(exports.values())
+    if len(counts) == 1:
+        return ("export", str(kept), str(counts.pop()), "as " + ", ".join(exports))
+    return ("export", str(kept), "/".join(str(n) for n in exports.values()), "as " + ", ".join(exports))
+
+
+def stats_table(stats: dict[str, Any]) -> str:
+    """One row per stage of this invocation, in pipeline order, then the exports.
+
+    ``stages`` count what this invocation did; when it resumed a run directory, a last line
+    gives the totals of the whole directory (tasks.jsonl and trajectories.jsonl).
+    """
+    rows = [
+        (name, str(stage["made"]), str(stage["kept"]), _reasons(stage["rejected"]))
+        for name, stage in stats.get("stages", {}).items()
+    ]
+    trajectories = stats["trajectories"]
+    if stats.get("exports"):
+        rows.append(_exports_row(stats["exports"], trajectories["kept"]))
+    header = ("stage", "made", "kept", "top rejections")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    if stats.get("new_trajectories", trajectories["total"]) != trajectories["total"]:
+        tasks = stats["tasks"]
+        lines.append(
+            f"whole run directory: {tasks['total']} tasks ({tasks['kept']} kept), "
+            f"{trajectories['total']} trajectories ({trajectories['kept']} kept)"
+        )
+    return "\n".join(lines)
+
+
+def command_name() -> str:
+    """How the user invoked ``button`` (``.venv/bin/button`` when typed so), for commands we suggest."""
+    invoked = sys.argv[0] if sys.argv else ""
+    if Path(invoked).name != "button":
+        return "button"
+    on_path = shutil.which("button")
+    if os.path.isabs(invoked) and on_path and os.path.samefile(on_path, invoked):
+        return "button"
+    return invoked
+
+
+def closing_text(stats: dict[str, Any], run_dir: Path) -> str:
+    """The table, the run directory, and the two commands that show what is in it."""
+    command = command_name()
+    return "\n".join(
+        [
+            stats_table(stats),
+            f"run directory: {run_dir}",
+            f"read conversations: {command} show {run_dir} --n 3",
+            f"report with plots:  {command} report {run_dir}",
+        ]
+    )
+
+
+def announce(stats: dict[str, Any], run_dir: Path) -> None:
+    """Print the closing text, and keep it in the run's log (app.log) too."""
+    text = closing_text(stats, run_dir)
+    log.info("run finished\n%s", text)
+    print(text)
