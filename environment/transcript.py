@@ -8,7 +8,7 @@ from collections.abc import Callable
 from environment.trajectory import Message, Trajectory
 
 #: Decorates a piece of text by its kind (a role label, "thought", "call", "result", "error",
-#: "final", "kept", "rejected", "check"); ``button show`` colours with it, the default leaves text as is.
+#: "content", "final", "kept", "rejected", "check"); ``button show`` colours with it, the default leaves text as is.
 Style = Callable[[str, str], str]
 
 
@@ -28,7 +28,7 @@ def _render(message: Message, style: Style) -> list[str]:
         else:
             lines.append(style("result", f"  <- {result.name}: {json.dumps(result.results, ensure_ascii=False)}"))
     if message.content:
-        lines.append(style("final", f"  {message.content}") if message.final else f"  {message.content}")
+        lines.append(style("final" if message.final else "content", f"  {message.content}"))
     return lines
 
 
