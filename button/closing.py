@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
 log = logging.getLogger("button")
 
 
@@ -61,15 +64,25 @@ def command_name() -> str:
     return invoked
 
 
+def shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it lies inside it, as the user would type it."""
+    absolute = Path(path).absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def closing_text(stats: dict[str, Any], run_dir: Path) -> str:
     """The table, the run directory, and the two commands that show what is in it."""
     command = command_name()
+    shown = shown_path(run_dir)
     return "\n".join(
         [
             stats_table(stats),
-            f"run directory: {run_dir}",
-            f"read conversations: {command} show {run_dir} --n 3",
-            f"report with plots:  {command} report {run_dir}",
+            f"run directory: {shown}",
+            f"read conversations: {command} show {shown} --n 3",
+            f"report with plots:  {command} report {shown}",
         ]
     )
 
@@ -79,3 +92,10 @@ def announce(stats: dict[str, Any], run_dir: Path) -> None:
     text = closing_text(stats, run_dir)
     log.info("run finished\n%s", text)
     print(text)
+
+
+class SweepHint(Callback):
+    """At the end of a sweep (``button -m``), name the command that compares its runs."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        print(f"compare the runs: {command_name()} report {shown_path(Path(config.hydra.sweep.dir))}")
