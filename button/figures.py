@@ -83,7 +83,7 @@ def funnel_figure(runs: Runs) -> Figure:
         axes.margins(x=0.2)
         axes.set_title(_wrap(label), fontsize="medium")
         axes.set_xlabel("items")
-    panels[0].legend(fontsize="small", loc="lower right")
+    figure.legend(*panels[0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize="small")
     figure.suptitle("Funnel: made and kept per stage")
     return figure
 
