@@ -15,6 +15,7 @@ import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from matplotlib.figure import Figure
 from omegaconf import OmegaConf
 
 from button import figures
@@ -27,7 +28,7 @@ REPORT = "report.html"
 FIGURES = "figures"
 
 #: (file stem, caption, figure function, whether it applies to these runs)
-FIGURE_SPECS: tuple[tuple[str, str, Callable[[figures.Runs], object], Callable[[figures.Runs], bool]], ...] = (
+FIGURE_SPECS: tuple[tuple[str, str, Callable[[figures.Runs], Figure], Callable[[figures.Runs], bool]], ...] = (
     ("funnel", "From the first stage to exported trajectories: what each stage made and kept.",
      figures.funnel_figure, lambda runs: True),
     ("rejections", "Rejections by stage and reason.", figures.rejections_figure, lambda runs: True),
@@ -92,9 +93,9 @@ def labels(run_dirs: Sequence[Path]) -> list[str]:
     return named
 
 
-def _png(figure: object) -> bytes:
+def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)  # type: ignore[attr-defined]
+    figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
 
 
