@@ -90,6 +90,8 @@ def labels(run_dirs: Sequence[Path]) -> list[str]:
     named = [" ".join(item for item in items if item not in common) or path.name for path, items in zip(run_dirs, overrides)]
     if len(set(named)) < len(named):
         named = [f"{path.name}: {name}" if name != path.name else name for path, name in zip(run_dirs, named)]
+    if len(set(named)) < len(named):
+        named = [str(path) for path in run_dirs]
     return named
 
 

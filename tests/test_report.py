@@ -156,3 +156,19 @@ def test_the_browser_check_sees_a_broken_page(tmp_path: Path) -> None:
     seen = visit(page, IMAGES_DRAWN)
     assert len(seen.errors) == 2 and "drawn wrong" in seen.errors[0] and "missing_function" in seen.errors[1]
     assert seen.value == [[True, 0, 0]]
+
+
+def test_runs_are_named_by_what_sets_them_apart(tmp_path: Path) -> None:
+    from button.report import labels
+
+    def run(path: Path, *overrides: str) -> Path:
+        (path / ".hydra").mkdir(parents=True)
+        (path / ".hydra" / "overrides.yaml").write_text("".join(f"- {item}\n" for item in overrides))
+        return path
+
+    a = run(tmp_path / "a", "num_tasks=10", "seed=0", "hydra.run.dir=x")
+    b = run(tmp_path / "b", "num_tasks=10", "seed=1", "hydra.run.dir=y")
+    assert labels([a, b]) == ["seed=0", "seed=1"]
+    assert labels([a]) == ["num_tasks=10 seed=0"]
+    same = [run(tmp_path / "x" / "run", "seed=2"), run(tmp_path / "y" / "run", "seed=2")]
+    assert labels(same) == [str(path) for path in same]
