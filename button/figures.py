@@ -15,7 +15,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from button.metrics import RunMetrics
+from button.metrics import RunMetrics, shares
 
 Runs = Sequence[tuple[str, RunMetrics]]
 
@@ -161,9 +161,9 @@ def categories_figure(runs: Runs) -> Figure:
 
 def quality_figure(runs: Runs) -> Figure:
     """How often each verification check passed; the run's quality figures when stats.json has them."""
-    with_quality = any(metrics.quality for _, metrics in runs)
+    with_quality = any(shares(metrics.quality) for _, metrics in runs)
     checks = sorted({name for _, metrics in runs for name in metrics.check_pass_rates})
-    quality = sorted({name for _, metrics in runs for name in metrics.quality})
+    quality = sorted({name for _, metrics in runs for name in shares(metrics.quality)})
     rows = max(len(checks), len(quality), 1)
     figure = Figure(figsize=(12 if with_quality or len(runs) > 1 else 7, 0.3 * rows * max(1, len(runs) / 2) + 1.8), layout="constrained")
     panels = figure.subplots(1, 2 if with_quality else 1, squeeze=False)[0]
@@ -173,8 +173,10 @@ def quality_figure(runs: Runs) -> Figure:
     panels[0].set_xlabel("% of conversations passing")
     panels[0].set_title("verification checks", fontsize="medium")
     if with_quality:
-        _grouped_bars(panels[1], [(label, metrics.quality) for label, metrics in runs], quality, horizontal=True)
-        panels[1].set_title("quality (stats.json)", fontsize="medium")
+        _grouped_bars(panels[1], [(label, shares(metrics.quality)) for label, metrics in runs], quality, horizontal=True)
+        panels[1].set_xlim(0, 100)
+        panels[1].set_xlabel("%")
+        panels[1].set_title("quality figures (stats.json)", fontsize="medium")
     _runs_legend(figure, panels, runs)
     figure.suptitle("Quality")
     return figure

@@ -36,7 +36,7 @@ class RunMetrics:
     distributions: dict[str, Counter[int]]
     categories: dict[str, Counter[str]]
     check_pass_rates: dict[str, float]
-    quality: dict[str, float]
+    quality: dict[str, int | float]
     models: dict[str, dict[str, Any]]
 
 
@@ -78,18 +78,23 @@ def _assistant_turns(trajectory: Trajectory) -> list[int]:
     return [len(message.tool_calls) for message in trajectory.messages if message.role == "assistant"]
 
 
-def flatten_numbers(value: Any, prefix: str = "") -> dict[str, float]:
-    """Numeric leaves of a nested mapping, named by their dotted path."""
+def flatten_numbers(value: Any, prefix: str = "") -> dict[str, int | float]:
+    """Numeric leaves of a nested mapping, named by their dotted path (counts stay ints)."""
     if isinstance(value, bool):
         return {}
     if isinstance(value, (int, float)):
-        return {prefix or "value": float(value)}
+        return {prefix or "value": value}
     if isinstance(value, dict):
-        found: dict[str, float] = {}
+        found: dict[str, int | float] = {}
         for key, inner in value.items():
             found.update(flatten_numbers(inner, f"{prefix}.{key}" if prefix else str(key)))
         return found
     return {}
+
+
+def shares(numbers: dict[str, int | float]) -> dict[str, float]:
+    """The entries that are shares (floats from 0 to 1), as percentages."""
+    return {name: 100 * value for name, value in numbers.items() if isinstance(value, float) and 0 <= value <= 1}
 
 
 def measure(run: RunData) -> RunMetrics:

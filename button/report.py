@@ -145,6 +145,27 @@ def _overview_row(label: str, run: RunData) -> str:
     return "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
 
 
+def _number(value: int | float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{100 * value:.1f}%" if isinstance(value, float) and 0 <= value <= 1 else f"{value:g}"
+
+
+def quality_table(named_metrics: Sequence[tuple[str, RunMetrics]]) -> str:
+    """Every number of stats.json's ``quality`` key, one row each, one column per run."""
+    names = sorted({name for _, metrics in named_metrics for name in metrics.quality})
+    if not names:
+        return ""
+    head = "".join(f"<th>{html.escape(label)}</th>" for label, _ in named_metrics)
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td>"
+        + "".join(f"<td>{_number(metrics.quality.get(name))}</td>" for _, metrics in named_metrics)
+        + "</tr>"
+        for name in names
+    )
+    return f"<h2>Quality figures</h2><table><tr><th>figure</th>{head}</tr>{rows}</table>"
+
+
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
 table { border-collapse: collapse; margin: 1em 0; } td, th { border: 1px solid #ccc; padding: .3em .6em; text-align: left; }
@@ -157,7 +178,12 @@ pre { background: #f7f7f7; padding: .8em; white-space: pre-wrap; font-size: 90%;
 """
 
 
-def render_html(named_runs: Sequence[tuple[str, RunData]], images: Sequence[tuple[str, str, bytes]], sample_count: int) -> str:
+def render_html(
+    named_runs: Sequence[tuple[str, RunData]],
+    named_metrics: Sequence[tuple[str, RunMetrics]],
+    images: Sequence[tuple[str, str, bytes]],
+    sample_count: int,
+) -> str:
     title = "button report: " + ", ".join(label for label, _ in named_runs)
     parts = [
         "<!DOCTYPE html>",
@@ -168,6 +194,7 @@ def render_html(named_runs: Sequence[tuple[str, RunData]], images: Sequence[tupl
         "<th>trajectories kept</th><th>wall s</th><th>estimated cost</th></tr>",
         *(_overview_row(label, run) for label, run in named_runs),
         "</table>",
+        quality_table(named_metrics),
     ]
     for stem, caption, png in images:
         encoded = base64.b64encode(png).decode("ascii")
@@ -201,7 +228,7 @@ def write_report(run_dirs: Sequence[Path], out: Path | None = None, sample_count
         else:
             (out / FIGURES / f"{stem}.png").unlink(missing_ok=True)  # left by an earlier report
     report = out / REPORT
-    report.write_text(render_html(named_runs, images, sample_count), encoding="utf-8")
+    report.write_text(render_html(named_runs, metrics, images, sample_count), encoding="utf-8")
     return report
 
 

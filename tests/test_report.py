@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agents.loopback_server import LoopbackChatServer
-from button.metrics import measure
+from button.metrics import measure, shares
 from button.run_data import read_run
 from conftest import read_jsonl, run_button
 from headless_browser import chromium, visit
@@ -123,9 +123,21 @@ def test_quality_figures_from_stats_json_are_read(offline_run: Path, tmp_path: P
     copy = tmp_path / "run"
     shutil.copytree(offline_run, copy)
     stats = json.loads((copy / "stats.json").read_text())
-    stats["quality"] = {"grounded_arguments": 0.97, "by_check": {"data_flow": {"rate": 0.9}}, "note": "text"}
+    stats["quality"] = {
+        "grounded_calls": {"calls": 30, "grounded": 29, "share": 0.9667},
+        "answers": {"checked": 0, "correct_share": None},
+        "distinct_4grams": {"user": 0.41, "assistant": 0.25},
+        "note": "text",
+    }
     (copy / "stats.json").write_text(json.dumps(stats))
-    assert measure(read_run(copy)).quality == {"grounded_arguments": 0.97, "by_check.data_flow.rate": 0.9}
+    quality = measure(read_run(copy)).quality
+    assert quality == {
+        "grounded_calls.calls": 30, "grounded_calls.grounded": 29, "grounded_calls.share": 0.9667,
+        "answers.checked": 0, "distinct_4grams.user": 0.41, "distinct_4grams.assistant": 0.25,
+    }
+    assert shares(quality) == {"grounded_calls.share": 96.67, "distinct_4grams.user": 41.0, "distinct_4grams.assistant": 25.0}
+    page = _report(str(copy)).read_text()
+    assert "<td>grounded_calls.share</td><td>96.7%</td>" in page and "<td>grounded_calls.calls</td><td>30</td>" in page
 
 
 def test_sweep_directory_is_compared_side_by_side(tmp_path: Path) -> None:
