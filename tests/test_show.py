@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +106,31 @@ def test_bad_run_directory_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip().startswith(f"button show: error: {tmp_path / 'trajectories.jsonl'}:1: field ")
     assert "Traceback" not in result.stderr
+
+
+def _on_a_terminal(run_dir: Path, **env: str) -> str:
+    """stdout of `button show` when stdout is a terminal (a pseudo-terminal)."""
+    base = {key: value for key, value in os.environ.items() if key != "NO_COLOR"}
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "button", "show", str(run_dir), "--n", "1"],
+        stdout=follower, stderr=subprocess.DEVNULL, env={**base, "TERM": "xterm", **env},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    return b"".join(chunks).decode()
+
+
+def test_colour_on_a_terminal_unless_no_color(run_dir: Path) -> None:
+    assert "\033[1;36m[user]\033[0m" in _on_a_terminal(run_dir)
+    assert "\033[" not in _on_a_terminal(run_dir, NO_COLOR="1")
