@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from button.api import run_pipeline
-from button.report import quality_line
+from button.closing import quality_line
 from composition.jsonl import read_records
 
 

@@ -39,8 +39,8 @@ from environment.summary import build_stats, parse_prices
 from environment.trajectory import Trajectory
 from environment.verification import Verifier, default_checks
 from button import ending
+from button.closing import announce
 from button.interrupt import StopRequest
-from button.report import stats_table
 from button.run_lock import RunDirectoryBusy, hold_run_directory
 from button.run_settings import resumed_history, summarize, write_history
 from button.settings import Settings, validate_settings
@@ -255,8 +255,7 @@ def hydra_main(cfg: DictConfig) -> None:
         if not is_write_failure(error):
             raise
         ending.fail(ending.cannot_write(run_dir, error), ending.EXIT_CANNOT_WRITE)
-    print(stats_table(summary))
-    print(f"run directory: {run_dir}")
+    announce(summary, run_dir)
     report_ending(summary["ending"])
 
 

@@ -110,6 +110,10 @@ def check_composed_config(arguments: list[str]) -> list[str]:
 
 
 def main() -> None:
+    from button.subcommands import SUBCOMMANDS, run_subcommand
+
+    if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
+        sys.exit(run_subcommand(sys.argv[1], sys.argv[2:]))
     problems = check_no_keys(sys.argv[1:]) or check_group_overrides(sys.argv[1:]) or check_composed_config(sys.argv[1:])
     if problems:
         for problem in problems:

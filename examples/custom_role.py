@@ -20,7 +20,7 @@ from autogen_core import CancellationToken
 
 from agents.offline.user import ScriptedUser
 from button.api import run_pipeline
-from button.report import stats_table
+from button.closing import stats_table
 
 HURRY = "I'm in a hurry, so please keep the answer short."
 

@@ -26,7 +26,7 @@ from agents.messages import FunctionCallMessage, FunctionResultMessage
 from agents.offline import OracleAssistant, SchemaToolSimulator, ScriptedUser
 from button.api import compose_config
 from button.app import build_verifier
-from button.report import quality_line
+from button.closing import quality_line
 from button.settings import validate_settings
 from composition.gold import GoldPlanError, run_gold_plan
 from composition.jsonl import read_records

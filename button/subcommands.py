@@ -1,0 +1,24 @@
+"""``button show`` and ``button report``: commands that read a run directory instead of running one.
+
+A first argument naming one of them is taken out of Hydra's hands; anything else is an
+override for a run.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+
+from composition.errors import ButtonError
+
+SUBCOMMANDS = {"show": "button.show", "report": "button.report"}
+
+
+def run_subcommand(name: str, arguments: Sequence[str]) -> int:
+    """Run one subcommand; its errors are one line on stderr and exit status 2."""
+    try:
+        return import_module(SUBCOMMANDS[name]).main(arguments)
+    except ButtonError as error:
+        print(f"button {name}: error: {error}", file=sys.stderr)
+        return 2
