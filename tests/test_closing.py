@@ -11,7 +11,8 @@ def _table_rows(stdout: str) -> list[str]:
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("stage "))
     end = next(i for i, line in enumerate(lines) if line.startswith("run directory:"))
-    return [line.split()[0] for line in lines[start + 2 : end] if not line.startswith("whole run directory")]
+    footer = ("whole run directory", "quality:")
+    return [line.split()[0] for line in lines[start + 2 : end] if not line.startswith(footer)]
 
 
 def test_a_run_lists_each_stage_once_and_names_show_and_report(tmp_path: Path) -> None:
@@ -20,6 +21,7 @@ def test_a_run_lists_each_stage_once_and_names_show_and_report(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     rows = _table_rows(result.stdout)
     assert rows == ["compose", "converse", "export"]
+    assert "quality: grounded calls" in result.stdout
     assert f"button show {run_dir} --n 3" in result.stdout
     assert f"button report {run_dir}" in result.stdout
     log = (run_dir / "app.log").read_text()

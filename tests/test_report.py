@@ -116,7 +116,18 @@ def test_metrics_count_what_the_records_hold(offline_run: Path) -> None:
     assert [step.name for step in metrics.funnel] == ["compose", "converse", "export"]
     final = sum(next(c["passed"] for c in r["checks"] if c["name"] == "final_answer") for r in records)
     assert metrics.check_pass_rates["final_answer"] == final / len(records)
-    assert metrics.quality == {}  # absent from stats.json: tolerated
+    stats = json.loads((offline_run / "stats.json").read_text())
+    assert metrics.quality["grounded_calls.share"] == stats["quality"]["grounded_calls"]["share"]
+    assert metrics.quality["answers.final"] == stats["quality"]["answers"]["final"]
+
+
+def test_a_run_without_quality_figures_is_tolerated(offline_run: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(offline_run, copy)
+    stats = json.loads((copy / "stats.json").read_text())
+    del stats["quality"]
+    (copy / "stats.json").write_text(json.dumps(stats))
+    assert measure(read_run(copy)).quality == {}
 
 
 def test_quality_figures_from_stats_json_are_read(offline_run: Path, tmp_path: Path) -> None:
