@@ -17,6 +17,16 @@ from agents.context import ConversationContext
 from agents.messages import FinalAnswerMessage, FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
 
 
+class UnusableAnswer(RuntimeError):
+    """A role's model kept answering with nothing usable, after its retries; ``reason``
+    (truncated, refusal, empty_answer, tool_simulator_failed) ends the conversation as that
+    termination instead of agent_error, so the rejection says what went wrong."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class Role(BaseChatAgent):
     """Common constructor: every role knows its conversation's context."""
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from agents.loopback_server import chat_completion
+from tests.fake_endpoint import chat_completion
 from agents.offline.values import generate_value
 
 USER_TASK_START = "What you want done:\n"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.loopback_server import Reply, chat_completion
+from fake_endpoint import Reply, chat_completion
 from agents.offline.values import generate_value
 from agents.protocol import render_calls, render_final
 from llm_responders import DEFAULT_ANSWERS, StageResponder, schema_name, user_text

@@ -12,7 +12,7 @@ import pytest
 from autogen_core.models import SystemMessage, UserMessage
 from jsonschema import Draft202012Validator
 
-from agents.loopback_server import LoopbackChatServer
+from fake_endpoint import LoopbackChatServer
 from agents.model_clients import ModelClients
 from composition.errors import ConfigurationError
 from composition.jsonl import read_records
