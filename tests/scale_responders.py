@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fake_endpoint import Reply, chat_completion
+from fake_endpoint import Reply, chat_completion, request_role
 from agents.offline.values import generate_value
 from agents.protocol import render_calls, render_final
-from llm_responders import DEFAULT_ANSWERS, StageResponder, schema_name, user_text
+from llm_responders import StageResponder, schema_name, user_text
 
 Responder = Callable[[dict[str, Any]], Reply]
 
@@ -71,9 +71,25 @@ def _tags_tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     return json.loads(found.group(1)) if found else None
 
 
+def _answered(body: dict[str, Any]) -> int:
+    """How many calls got a result that is not an error (failed calls are made again)."""
+    count = 0
+    for message in body["messages"]:
+        content = message.get("content")
+        if message["role"] == "tool" and isinstance(content, str):
+            count += not content.startswith(("Error:", "Not run:"))
+        elif message["role"] == "user" and isinstance(content, str) and content.startswith("[{"):
+            try:
+                entries = json.loads(content)
+            except json.JSONDecodeError:
+                continue
+            count += sum(1 for entry in entries if isinstance(entry, dict) and "results" in entry)
+    return count
+
+
 def assistant(body: dict[str, Any], tools: list[dict[str, Any]], tags: bool) -> Reply:
     """Call the functions one per turn, in order, then give a final answer."""
-    turn = sum(1 for message in body["messages"] if message["role"] == "assistant")
+    turn = _answered(body)
     if turn < len(tools):
         spec = tools[turn]
         call = {"name": spec["name"], "arguments": {name: _argument(body, name) for name in spec["parameters"].get("required", [])}}
@@ -103,17 +119,16 @@ class PipelineResponder:
     stages: StageResponder = field(default_factory=StageResponder)
 
     def __call__(self, body: dict[str, Any]) -> Reply:
-        tags_tools = _tags_tools(body)
-        if schema_name(body) in DEFAULT_ANSWERS:
-            reply = self.stages(body)
-        elif schema_name(body):
+        role = request_role()
+        if role == "assistant":
+            tools = [tool["function"] for tool in body["tools"]] if body.get("tools") else _tags_tools(body) or []
+            reply = assistant(body, tools, tags=not body.get("tools"))
+        elif role == "tools":
             reply = tool_simulator(body)
-        elif body.get("tools"):
-            reply = assistant(body, [tool["function"] for tool in body["tools"]], tags=False)
-        elif tags_tools is not None:
-            reply = assistant(body, tags_tools, tags=True)
-        else:
+        elif role == "user":
             reply = user(body)
+        else:
+            reply = self.stages(body)
         reply.delay = max(reply.delay, self.latency)
         return reply
 
