@@ -37,8 +37,13 @@ class Role(BaseChatAgent):
         super().__init__(name or self.default_name, description or self.default_description)
         self.context = context
 
+    def _start(self) -> None:
+        """Set the per-conversation state. Subclasses call it at the end of ``__init__``, and
+        ``on_reset`` calls it again, so a role in an AutoGen team (``team.reset()``) starts
+        its next run as fresh as a newly built one."""
+
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
-        """Roles are built per conversation; a reset only matters inside long-lived teams."""
+        self._start()
 
 
 class UserRole(Role):

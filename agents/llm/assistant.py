@@ -62,9 +62,6 @@ class LLMAssistant(AssistantRole):
         self._history: list[LLMMessage] = [SystemMessage(content=self._system_prompt())]
         self._pending: dict[str, tuple[str, Any]] = {}
 
-    async def on_reset(self, cancellation_token: CancellationToken) -> None:
-        self._start()
-
     def _system_prompt(self) -> str:
         context = self.context
         rule = render_prompt("assistant_parallel_on" if context.parallel_calls else "assistant_parallel_off")

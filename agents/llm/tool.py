@@ -54,9 +54,6 @@ class LLMToolSimulator(ToolRole):
         self._results: dict[str, FunctionExecutionResult] = {}
         self._earlier: list[dict[str, Any]] = []
 
-    async def on_reset(self, cancellation_token: CancellationToken) -> None:
-        self._start()
-
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> Response:

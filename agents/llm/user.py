@@ -49,9 +49,6 @@ class LLMUser(UserRole):
         system = render_prompt("user", task=self.context.task.text, facts=background_facts(self.context.task))
         self._history: list[LLMMessage] = [SystemMessage(content=system)]
 
-    async def on_reset(self, cancellation_token: CancellationToken) -> None:
-        self._start()
-
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
     ) -> Response:

@@ -198,12 +198,12 @@ def read_answer(
         if changed:
             reading.repairs.append("call_ids")
     reading.refusal = exchange.refusal if exchange is not None else ""
-    reading.finish = _finish(result, reading)
+    reading.finish = _finish(result, reading, exchange)
     return reading
 
 
-def _finish(result: CreateResult, reading: Reading) -> Finish:
-    if result.finish_reason == "length":
+def _finish(result: CreateResult, reading: Reading, exchange: Exchange | None) -> Finish:
+    if result.finish_reason == "length" or (exchange is not None and exchange.finish_reason == "length"):
         return "length"
     if reading.problem:
         return "bad_markup"

@@ -4,7 +4,7 @@ A role or stage names itself with :func:`speaking_as` around its model call; the
 (:class:`TaggingHttpClient`, the base of the endpoint limiter's client) sends that name as the
 ``X-Button-Role`` header, so a server, a proxy's logs or a test double can tell requests apart
 without reading prompts. On the way back it notes what AutoGen's ``CreateResult`` drops: the
-``message.refusal`` text. Both travel in context variables, which asyncio copies into the
+``message.refusal`` text and the server's finish reason beside tool calls. Both travel in context variables, which asyncio copies into the
 tasks the openai client starts, so concurrent conversations never mix them up.
 """
 
@@ -25,9 +25,12 @@ ROLE_HEADER = "X-Button-Role"
 
 @dataclass
 class Exchange:
-    """What the server said about one model call beyond the parsed completion."""
+    """What the server said about one model call beyond the parsed completion: the refusal
+    text, and its own finish reason (AutoGen reports ``tool_calls`` whenever calls came back,
+    even when the server cut them off at the token limit)."""
 
     refusal: str = ""
+    finish_reason: str = ""
 
 
 _role: ContextVar[str | None] = ContextVar("button_role", default=None)
@@ -47,13 +50,16 @@ def speaking_as(role: str) -> Iterator[Exchange]:
         _exchange.reset(exchange_token)
 
 
-def _refusal(body: Any) -> str:
+def _note(exchange: Exchange, body: Any) -> None:
     try:
-        message = body["choices"][0]["message"]
+        choice = body["choices"][0]
+        message = choice["message"]
     except (KeyError, IndexError, TypeError):
-        return ""
+        return
     refusal = message.get("refusal") if isinstance(message, dict) else None
-    return refusal if isinstance(refusal, str) else ""
+    exchange.refusal = refusal if isinstance(refusal, str) else ""
+    finish = choice.get("finish_reason") if isinstance(choice, dict) else None
+    exchange.finish_reason = finish if isinstance(finish, str) else ""
 
 
 class TaggingHttpClient(openai.DefaultAsyncHttpxClient):  # type: ignore[misc,valid-type]
@@ -67,7 +73,7 @@ class TaggingHttpClient(openai.DefaultAsyncHttpxClient):  # type: ignore[misc,va
         exchange = _exchange.get()
         if exchange is not None and not stream and response.status_code == 200:
             try:
-                exchange.refusal = _refusal(json.loads(response.content))
+                _note(exchange, json.loads(response.content))
             except (ValueError, UnicodeDecodeError):
                 pass  # not JSON: the openai client reports that itself
         return response
