@@ -15,6 +15,7 @@ import copy
 import hashlib
 import json
 import random
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +41,43 @@ def _calls(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _arguments(call: dict[str, Any]) -> dict[str, Any]:
     return json.loads(call["function"]["arguments"] or "{}")
+
+
+_TAG_CALL = re.compile(r"<call>(.*?)</call>", re.DOTALL)
+_TAG_TOOLS = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
+
+
+def _as_native(message: dict[str, Any]) -> bool:
+    """In the tags protocol the calls are text; lift them into tool_calls so one rewrite serves
+    both protocols (``_as_tags`` puts them back). False when the answer holds no calls."""
+    content = message.get("content") or ""
+    found = _TAG_CALL.search(content)
+    if _calls(message) or not found:
+        return bool(_calls(message))
+    message["content"] = content[: found.start()].strip()
+    message["tool_calls"] = [
+        {"id": f"tag_{index}", "type": "function", "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])}}
+        for index, call in enumerate(json.loads(found.group(1)))
+    ]
+    message["_tags"] = True
+    return True
+
+
+def _as_tags(message: dict[str, Any]) -> None:
+    if not message.pop("_tags", False):
+        return
+    calls = [{"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])} for c in _calls(message)]
+    message["content"] = f"{message.get('content') or ''}\n<call>{json.dumps(calls)}</call>".strip()
+    message["tool_calls"] = None
+
+
+def _declared(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The functions the request offers: native tools, or the tags prompt's ``<tool>`` list."""
+    if request.get("tools"):
+        return [tool["function"] for tool in request["tools"]]
+    system = next((m.get("content") or "" for m in request.get("messages", []) if m["role"] == "system"), "")
+    found = _TAG_TOOLS.search(system)
+    return json.loads(found.group(1)) if found else []
 
 
 def _reasoning(completion: Completion, request: dict[str, Any], rng: random.Random) -> bool:
@@ -68,6 +106,8 @@ def _fences(completion: Completion, request: dict[str, Any], rng: random.Random)
 
 def _calls_in_text(completion: Completion, request: dict[str, Any], rng: random.Random) -> bool:
     message = _message(completion)
+    _as_native(message)
+    message.pop("_tags", None)  # the calls leave the protocol's tags for a model's own markup
     calls = [{"name": c["function"]["name"], "arguments": _arguments(c)} for c in _calls(message)]
     if not calls:
         return False
@@ -118,7 +158,7 @@ def _bad_arguments(completion: Completion, request: dict[str, Any], rng: random.
 
 def _missing_required(completion: Completion, request: dict[str, Any], rng: random.Random) -> bool:
     calls = _calls(_message(completion))
-    declared = {tool["function"]["name"]: tool["function"].get("parameters") or {} for tool in request.get("tools") or []}
+    declared = {spec["name"]: spec.get("parameters") or {} for spec in _declared(request)}
     for call in calls:
         required = declared.get(call["function"]["name"], {}).get("required") or []
         arguments = _arguments(call)
@@ -173,6 +213,11 @@ BEHAVIOURS: dict[str, Callable[[Completion, dict[str, Any], random.Random], bool
 }
 
 
+#: Behaviours that rewrite calls; in the tags protocol they act on the ``<call>`` list
+#: (which has no ids, so the id behaviours do not apply there).
+ON_CALLS = frozenset({"calls_in_text", "missing_id", "duplicate_id", "bad_arguments", "missing_required"})
+
+
 def draw(request: dict[str, Any], behaviour: str, seed: int) -> random.Random:
     """A generator seeded by the request's content: same request, same misbehaviour."""
     text = json.dumps([seed, behaviour, request.get("messages")], sort_keys=True)
@@ -184,7 +229,14 @@ def misbehave(behaviour: str, completion: Completion, request: dict[str, Any], r
     if behaviour not in BEHAVIOURS:
         raise ValueError(f"unknown behaviour {behaviour!r}; known: {', '.join(BEHAVIOURS)}")
     changed = copy.deepcopy(completion)
-    return changed if BEHAVIOURS[behaviour](changed, request, rng) else None
+    message = _message(changed)
+    if behaviour in ON_CALLS and not _as_native(message):
+        return None
+    if message.get("_tags") and behaviour in ("missing_id", "duplicate_id"):
+        return None  # the tags protocol has no ids; the reader numbers them
+    applied = BEHAVIOURS[behaviour](changed, request, rng)
+    _as_tags(message)
+    return changed if applied else None
 
 
 @dataclass
