@@ -134,10 +134,10 @@ def seen_results(body: dict[str, Any]) -> Results:
         if message["role"] == "tool":
             if not message["content"].startswith(("Error:", "Not run:")):  # the controller's feedback
                 found.append(json.loads(message["content"]))
-        elif message["role"] == "user":
+        elif message["role"] == "user" and str(message.get("content")).lstrip().startswith("["):
             try:
                 entries = json.loads(message["content"])
-            except (json.JSONDecodeError, TypeError):
+            except json.JSONDecodeError:
                 continue
             if isinstance(entries, list):
                 found.extend(entry["results"] for entry in entries if isinstance(entry, dict) and "results" in entry)

@@ -21,6 +21,7 @@ from fake_endpoint import Reply, chat_completion, request_role
 from agents.offline.values import generate_value
 from agents.protocol import render_calls, render_final
 from llm_responders import StageResponder, schema_name, user_text
+from llm_role_responders import seen_results
 
 Responder = Callable[[dict[str, Any]], Reply]
 
@@ -29,22 +30,8 @@ _TOOL_LIST = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
 
 
 def _results(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every tool result so far, oldest first: native ``tool`` messages, or the tags
-    protocol's ``[{"name", "arguments", "results"}, ...]`` lists sent back as user turns."""
-    found: list[dict[str, Any]] = []
-    for message in body["messages"]:
-        content = message.get("content")
-        if not isinstance(content, str):
-            continue
-        try:
-            value = json.loads(content) if message["role"] == "tool" or content.lstrip().startswith("[{") else None
-        except json.JSONDecodeError:
-            continue
-        if message["role"] == "tool" and isinstance(value, dict):
-            found.append(value)
-        elif isinstance(value, list):
-            found.extend(item["results"] for item in value if isinstance(item, dict) and isinstance(item.get("results"), dict))
-    return found
+    """Every result object so far, oldest first (llm_role_responders.seen_results, both protocols)."""
+    return [result for result in seen_results(body) if isinstance(result, dict)]
 
 
 def _last_value(body: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from autogen_core import FunctionCall
 from agents.llm import LLMAssistant, LLMToolSimulator, LLMUser
 from composition.llm.reading import CallIds, CallMarkupError, calls_in_text, json_text, strip_reasoning
 from conftest import read_jsonl, run_button
+from environment.arguments import argument_problems, coerce_arguments
 from environment.controller import EnvironmentController
 from environment.trajectory import Termination, Trajectory
 from environment.verification import Verifier, default_checks
@@ -101,6 +102,28 @@ def test_call_ids_are_made_unique_across_the_conversation() -> None:
 )
 def test_json_is_recovered_from_fences_and_prose(raw: str) -> None:
     assert json.loads(json_text(raw)) == {"a": 1}
+
+
+PARAMETERS = {
+    "type": "object",
+    "properties": {"count": {"type": "integer"}, "price": {"type": "number"}, "open": {"type": "boolean"},
+                   "zip": {"type": "string"}, "either": {"type": ["integer", "null"]}},
+    "required": ["count"],
+}
+
+
+def test_exact_conversions_only() -> None:
+    arguments = {"count": "5", "price": "2.50", "open": "TRUE", "zip": 10115, "either": "7"}
+    fixed, count = coerce_arguments(PARAMETERS, arguments)
+    assert fixed == {"count": 5, "price": 2.5, "open": True, "zip": "10115", "either": "7"} and count == 4
+    assert coerce_arguments(PARAMETERS, {"count": "five", "price": "1e999"}) == ({"count": "five", "price": "1e999"}, 0)
+
+
+def test_argument_problems_name_undeclared_missing_and_wrong_types() -> None:
+    problems = argument_problems(PARAMETERS, {"count": "five", "verbose": True})
+    assert problems[0].startswith("undeclared argument(s) verbose") and any("'five' is not of type 'integer'" in p for p in problems)
+    assert any("'count' is a required property" in p for p in argument_problems(PARAMETERS, {}))
+    assert argument_problems(PARAMETERS, {"count": 1}) == []
 
 
 # --- whole conversations ---------------------------------------------------------------------------
