@@ -83,7 +83,7 @@ def _declared(request: dict[str, Any]) -> list[dict[str, Any]]:
 def _reasoning(completion: Completion, request: dict[str, Any], rng: random.Random) -> bool:
     message = _message(completion)
     variant = rng.randrange(3)
-    if variant == 2 and not _calls(message):  # AutoGen keeps reasoning_content only beside text
+    if variant == 2:
         message["reasoning_content"] = REASONING
         return True
     before = f"<think>\n{REASONING}\n</think>\n\n" if variant == 0 else f"{REASONING}\n</think>\n\n"

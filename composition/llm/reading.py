@@ -5,8 +5,8 @@ Real servers misbehave in known ways, and every role and LLM stage reads answers
 
 - reasoning: ``<think>...</think>`` blocks (or a leading text closed by a lone ``</think>``,
   or an opening ``<think>`` never closed) and the server's ``reasoning_content`` (AutoGen's
-  ``CreateResult.thought`` on a text answer) are set aside in ``reasoning``; none of it stays
-  in ``text``;
+  ``CreateResult.thought`` on a text answer; beside tool calls the wire's note) are set aside
+  in ``reasoning``; none of it stays in ``text``;
 - calls written as text, when the server has no tool parser: Hermes/Qwen
   ``<tool_call>{...}</tool_call>``, Llama 3.1 JSON with ``parameters`` (optionally after
   ``<|python_tag|>``), Mistral ``[TOOL_CALLS][...]`` or ``[TOOL_CALLS]name[ARGS]{...}``;
@@ -178,6 +178,7 @@ def read_answer(
     if isinstance(result.content, list):
         reading.calls = list(result.content)
         visible = result.thought or ""
+        reading.reasoning = exchange.reasoning.strip() if exchange is not None else ""
     else:
         visible = result.content or ""
         reading.reasoning = (result.thought or "").strip()

@@ -4,7 +4,7 @@ A role or stage names itself with :func:`speaking_as` around its model call; the
 (:class:`TaggingHttpClient`, the base of the endpoint limiter's client) sends that name as the
 ``X-Button-Role`` header, so a server, a proxy's logs or a test double can tell requests apart
 without reading prompts. On the way back it notes what AutoGen's ``CreateResult`` drops: the
-``message.refusal`` text and the server's finish reason beside tool calls. Both travel in context variables, which asyncio copies into the
+``message.refusal`` text, and beside tool calls the reasoning and the server's finish reason. Both travel in context variables, which asyncio copies into the
 tasks the openai client starts, so concurrent conversations never mix them up.
 """
 
@@ -26,10 +26,12 @@ ROLE_HEADER = "X-Button-Role"
 @dataclass
 class Exchange:
     """What the server said about one model call beyond the parsed completion: the refusal
-    text, and its own finish reason (AutoGen reports ``tool_calls`` whenever calls came back,
+    text, the reasoning beside tool calls (AutoGen keeps ``reasoning_content`` only beside
+    text), and its own finish reason (AutoGen reports ``tool_calls`` whenever calls came back,
     even when the server cut them off at the token limit)."""
 
     refusal: str = ""
+    reasoning: str = ""
     finish_reason: str = ""
 
 
@@ -56,8 +58,12 @@ def _note(exchange: Exchange, body: Any) -> None:
         message = choice["message"]
     except (KeyError, IndexError, TypeError):
         return
-    refusal = message.get("refusal") if isinstance(message, dict) else None
+    if not isinstance(message, dict):
+        return
+    refusal = message.get("refusal")
     exchange.refusal = refusal if isinstance(refusal, str) else ""
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    exchange.reasoning = reasoning if isinstance(reasoning, str) else ""
     finish = choice.get("finish_reason") if isinstance(choice, dict) else None
     exchange.finish_reason = finish if isinstance(finish, str) else ""
 
