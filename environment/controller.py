@@ -115,8 +115,9 @@ class EnvironmentController:
             trajectory.termination = end.termination
             trajectory.termination_detail = end.detail
         except UnusableAnswer as error:
-            trajectory.termination = Termination(error.reason)
-            trajectory.termination_detail = str(error)
+            known = {termination.value: termination for termination in Termination}
+            trajectory.termination = known.get(error.reason, Termination.AGENT_ERROR)
+            trajectory.termination_detail = f"{conversation.speaking}: {error}"
         except Exception as error:  # noqa: BLE001 - any role failure ends this conversation only
             trajectory.termination = Termination.AGENT_ERROR
             trajectory.termination_detail = f"{conversation.speaking}: {type(error).__name__}: {error}"

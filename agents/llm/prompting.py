@@ -11,16 +11,12 @@ from typing import Any
 
 from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, RequestUsage
 
-from agents.base import UnusableAnswer
 from composition.llm.wire import Exchange, speaking_as
 from composition.models import CompositionalTask, FunctionSpec
 
 
 class RoleModelError(RuntimeError):
     """A role could not get a usable reply from its model; the controller records agent_error."""
-
-
-__all__ = ["RoleModelError", "UnusableAnswer", "create", "render_prompt"]
 
 
 @cache

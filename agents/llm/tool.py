@@ -12,9 +12,9 @@ from autogen_agentchat.messages import BaseChatMessage
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import ChatCompletionClient, FunctionExecutionResult, SystemMessage, UserMessage
 
-from agents.base import ToolRole
+from agents.base import ToolRole, UnusableAnswer
 from agents.context import ConversationContext
-from agents.llm.prompting import UnusableAnswer, render_prompt
+from agents.llm.prompting import render_prompt
 from agents.messages import FunctionCallMessage, FunctionResultMessage
 from agents.offline.validation import validation_errors
 from composition.ids import canonical_json

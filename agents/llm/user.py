@@ -16,9 +16,9 @@ from autogen_core.models import (
     UserMessage,
 )
 
-from agents.base import UserRole
+from agents.base import UnusableAnswer, UserRole
 from agents.context import ConversationContext
-from agents.llm.prompting import UnusableAnswer, add_usage, background_facts, create, render_prompt
+from agents.llm.prompting import add_usage, background_facts, create, render_prompt
 from composition.llm.reading import read_answer
 
 OPENING_CUE = "Write your first message to the assistant now."
@@ -58,23 +58,23 @@ class LLMUser(UserRole):
             self._history.append(UserMessage(content=OPENING_CUE, source="environment"))
         for message in heard:
             self._history.append(UserMessage(content=message.to_model_text(), source=message.source))
-        text, reasoning, usage = await self._answer(cancellation_token)
+        text, reasoning, usage, tries = await self._answer(cancellation_token)
         self._history.append(AssistantMessage(content=text, source=self.name))
-        metadata = {"reasoning": reasoning} if reasoning else {}
+        metadata = {"requests": str(tries), **({"reasoning": reasoning} if reasoning else {})}
         return Response(chat_message=TextMessage(content=text, source=self.name, models_usage=usage, metadata=metadata))
 
-    async def _answer(self, cancellation_token: CancellationToken) -> tuple[str, str, RequestUsage | None]:
+    async def _answer(self, cancellation_token: CancellationToken) -> tuple[str, str, RequestUsage | None, int]:
         """A usable message: a cut-off, refused, empty or call-shaped answer is asked again with
         feedback (which also keeps a cache from replaying it), ``retries`` times at most."""
         asked = list(self._history)
         usage: RequestUsage | None = None
-        for _ in range(self.retries + 1):
+        for tries in range(1, self.retries + 2):
             result, exchange = await create(self.model_client, self.name, asked, cancellation_token=cancellation_token)
             usage = add_usage(usage, result.usage)
             reading = read_answer(result, exchange)
             problem = _USER_PROBLEMS.get("calls" if reading.calls or reading.problem else reading.finish)
             if problem is None:
-                return reading.text, reading.reasoning, usage
+                return reading.text, reading.reasoning, usage, tries
             reason, feedback = problem
             asked = [*asked, AssistantMessage(content=reading.text or "(no message)", source=self.name),
                      UserMessage(content=feedback, source="environment")]
