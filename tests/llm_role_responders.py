@@ -207,7 +207,8 @@ class UserScript:
 
 @dataclass
 class Roles:
-    """Routes each request to the responder of the role whose prompt it carries."""
+    """Routes each request by its ``X-Button-Role``; ``judge`` answers every other asker (the
+    judge, the bottom-up stages)."""
 
     assistant: Callable[[dict[str, Any]], Reply] | None = None
     user: Callable[[dict[str, Any]], Reply] | None = None

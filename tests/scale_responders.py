@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fake_endpoint import Reply, chat_completion, request_role
+from fake_endpoint import Reply, chat_completion
 from agents.offline.values import generate_value
 from agents.protocol import render_calls, render_final
 from llm_responders import StageResponder, schema_name, user_text
-from llm_role_responders import seen_results
+from llm_role_responders import Roles, seen_results
 
 Responder = Callable[[dict[str, Any]], Reply]
 
@@ -87,6 +87,12 @@ def assistant(body: dict[str, Any], tools: list[dict[str, Any]], tags: bool) -> 
     return Reply(chat_completion(render_final("I have what I need.", answer) if tags else answer, model=body["model"]))
 
 
+def any_assistant(body: dict[str, Any]) -> Reply:
+    """The assistant of either protocol: native tools in the request, else the tags prompt's list."""
+    tools = [tool["function"] for tool in body["tools"]] if body.get("tools") else _tags_tools(body) or []
+    return assistant(body, tools, tags=not body.get("tools"))
+
+
 def tool_simulator(body: dict[str, Any]) -> Reply:
     """A value of the requested ``responses`` schema, the same for the same request."""
     schema = body["response_format"]["json_schema"]["schema"]
@@ -106,16 +112,7 @@ class PipelineResponder:
     stages: StageResponder = field(default_factory=StageResponder)
 
     def __call__(self, body: dict[str, Any]) -> Reply:
-        role = request_role()
-        if role == "assistant":
-            tools = [tool["function"] for tool in body["tools"]] if body.get("tools") else _tags_tools(body) or []
-            reply = assistant(body, tools, tags=not body.get("tools"))
-        elif role == "tools":
-            reply = tool_simulator(body)
-        elif role == "user":
-            reply = user(body)
-        else:
-            reply = self.stages(body)
+        reply = Roles(assistant=any_assistant, tool=tool_simulator, user=user, judge=self.stages)(body)
         reply.delay = max(reply.delay, self.latency)
         return reply
 
