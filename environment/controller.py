@@ -165,7 +165,7 @@ class _Conversation:
             self.failed_in_a_row = 0
             if isinstance(reply, FinalAnswerMessage):
                 self._record(Message(role="assistant", content=reply.content, thought=reply.thought, final=True,
-                                     reasoning=_reasoning(reply)))
+                                     reasoning=_reasoning(reply)), reply)
                 return
             elif isinstance(reply, FunctionCallMessage):
                 self._record_calls(reply)
@@ -175,7 +175,7 @@ class _Conversation:
                 self._record_results(results)
                 inbox = [results]
             elif isinstance(reply, TextMessage):
-                self._record(Message(role="assistant", content=reply.content, reasoning=_reasoning(reply)))
+                self._record(Message(role="assistant", content=reply.content, reasoning=_reasoning(reply)), reply)
                 answer = await self._ask("user", [reply])
                 self._record_user(answer)
                 inbox = [answer]
@@ -259,8 +259,11 @@ class _Conversation:
             content=f"Your last turn could not be used: {error.content} Please answer again, following the format.",
         )
 
-    def _record(self, message: Message) -> None:
+    def _record(self, message: Message, said: BaseChatMessage | None = None) -> None:
         self.trajectory.messages.append(message)
+        repairs = (said.metadata or {}).get("repairs", "") if said is not None else ""
+        for kind in filter(None, repairs.split(",")):
+            self.trajectory.repairs[kind] = self.trajectory.repairs.get(kind, 0) + 1
 
     def _record_user(self, message: BaseChatMessage) -> None:
         if not isinstance(message, TextMessage):
@@ -270,7 +273,7 @@ class _Conversation:
     def _record_calls(self, message: FunctionCallMessage) -> None:
         calls = [ToolCall(id=call.id, name=call.name, arguments=arguments)
                  for call, arguments in zip(message.content, message.parsed_arguments())]
-        self._record(Message(role="assistant", thought=message.thought, tool_calls=calls, reasoning=_reasoning(message)))
+        self._record(Message(role="assistant", thought=message.thought, tool_calls=calls, reasoning=_reasoning(message)), message)
 
     def _record_results(self, message: FunctionResultMessage) -> None:
         results = [

@@ -89,6 +89,10 @@ class Trajectory(BaseModel):
     coercions: int = Field(
         default=0, description='Arguments converted to their declared type (e.g. "5" for an integer) before use.'
     )
+    repairs: dict[str, int] = Field(
+        default_factory=dict,
+        description="Kept assistant turns the reader repaired, by kind (reasoning_block, calls_in_text, call_ids).",
+    )
     checks: list[CheckResult] = Field(default_factory=list)
     kept: bool = False
     reject_reason: str | None = None

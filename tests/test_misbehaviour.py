@@ -171,6 +171,8 @@ async def test_repairable_behaviour_in_every_answer_still_keeps_clean_data(serve
     assert trajectory.kept, (trajectory.reject_reason, trajectory.termination_detail)
     assert sum(player.played[behaviour] for player in (roles.user, roles.assistant, roles.tool)) >= 2  # both call turns at least
     assert_clean(trajectory)
+    repair = {"reasoning": "reasoning_block", "calls_in_text": "calls_in_text"}.get(behaviour, "call_ids")
+    assert trajectory.repairs.get(repair, 0) >= 1
     if behaviour == "reasoning":
         assert all(message.reasoning for message in trajectory.messages if message.role != "tool")
     assert_exports_strictly(trajectory, SEQUENTIAL_TASK, tmp_path)

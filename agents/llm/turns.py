@@ -2,7 +2,8 @@
 
 Every reply first passes the shared reader (composition/llm/reading.py): reasoning is set
 aside (it travels in the message's ``metadata["reasoning"]``, never in its text), calls
-written as text become calls, and call ids are made unique for the conversation. Then, kept
+written as text become calls, and call ids are made unique for the conversation; what was
+repaired is named in ``metadata["repairs"]``. Then, kept
 deterministic so a dataset never depends on chance:
 
 - a reply cut off at the token limit is a format error ``truncated``, a refusal ``refusal``,
@@ -55,8 +56,8 @@ class TurnReader:
     def read(self, result: CreateResult, exchange: Exchange | None = None) -> BaseChatMessage:
         reading = read_answer(result, exchange, self.ids)
         message = self._message(reading, result)
-        if reading.reasoning:
-            message.metadata = {**message.metadata, "reasoning": reading.reasoning}
+        notes = {"reasoning": reading.reasoning, "repairs": ",".join(reading.repairs)}
+        message.metadata = {**message.metadata, **{key: value for key, value in notes.items() if value}}
         return message
 
     def _message(self, reading: Reading, result: CreateResult) -> BaseChatMessage:
