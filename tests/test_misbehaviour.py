@@ -259,6 +259,8 @@ def test_bottom_up_makes_tasks_with_the_behaviour_in_every_answer(tmp_path: Path
             "model.cache_dir=null", "num_tasks=3", f"hydra.run.dir={run_dir}",
         )
         played = running.responder.played[behaviour]  # type: ignore[attr-defined]
+        askers = {request.headers.get("X-Button-Role") for request in running.requests}
+    assert {"user", "assistant", "tools", "ExtractedScenario", "AtomicTaskDraft", "FunctionPlan"} <= askers
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert played > 10
     assert sum(task["kept"] for task in read_jsonl(run_dir / "tasks.jsonl")) == 3
