@@ -17,6 +17,16 @@ from agents.context import ConversationContext
 from agents.messages import FinalAnswerMessage, FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
 
 
+class UnusableAnswer(RuntimeError):
+    """A role's model kept answering with nothing usable, after its retries; ``reason``
+    (truncated, refusal, empty_answer, tool_simulator_failed) ends the conversation as that
+    termination instead of agent_error, so the rejection says what went wrong."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class Role(BaseChatAgent):
     """Common constructor: every role knows its conversation's context."""
 
@@ -27,8 +37,13 @@ class Role(BaseChatAgent):
         super().__init__(name or self.default_name, description or self.default_description)
         self.context = context
 
+    def _start(self) -> None:
+        """Set the per-conversation state. Subclasses call it at the end of ``__init__``, and
+        ``on_reset`` calls it again, so a role in an AutoGen team (``team.reset()``) starts
+        its next run as fresh as a newly built one."""
+
     async def on_reset(self, cancellation_token: CancellationToken) -> None:
-        """Roles are built per conversation; a reset only matters inside long-lived teams."""
+        self._start()
 
 
 class UserRole(Role):

@@ -19,10 +19,11 @@ from contextvars import ContextVar
 from typing import Any
 
 import httpx2
-import openai
 from aiolimiter import AsyncLimiter
 from autogen_core.models import LLMMessage
 from pydantic import BaseModel, ConfigDict, Field
+
+from composition.llm.wire import TaggingHttpClient
 
 
 class EndpointLimits(BaseModel):
@@ -153,8 +154,10 @@ class _ReleasingStream(httpx2.AsyncByteStream):
             self._release()
 
 
-class LimitedHttpClient(openai.DefaultAsyncHttpxClient):  # type: ignore[misc,valid-type]
+class LimitedHttpClient(TaggingHttpClient):
     """The openai client's HTTP client, holding one of the endpoint's slots per exchange.
+
+    It tags each request with the asking role and notes refusals (composition/llm/wire.py).
 
     A whole answer is read before ``send`` returns, so its slot is free by then; a streamed
     one keeps the slot until the caller closes the stream.

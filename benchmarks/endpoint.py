@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from benchmarks.roles import Answer, Faults, respond
+from composition.llm.wire import ROLE_HEADER
 
 REASONS = {200: "OK", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
 
@@ -129,7 +130,7 @@ class Endpoint:
                         key, value = line.split(":", 1)
                         headers[key.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                answer = await self.handle(method, path, body)
+                answer = await self.handle(method, path, body, headers.get(ROLE_HEADER.lower(), ""))
                 extra = "".join(f"{key}: {value}\r\n" for key, value in answer.headers)
                 writer.write(
                     (
@@ -144,7 +145,7 @@ class Endpoint:
         finally:
             writer.close()
 
-    async def handle(self, method: str, path: str, body: bytes) -> Answer:
+    async def handle(self, method: str, path: str, body: bytes, role: str = "") -> Answer:
         if method == "GET" and path == "/stats":
             return Answer(200, json.dumps(self.meter.snapshot()).encode())
         if method == "GET" and path == "/sample":
@@ -155,7 +156,7 @@ class Endpoint:
         self.sample.offer(body)
         status = 500
         try:
-            answer = respond(json.loads(body), self.settings.faults, self.rng)
+            answer = respond(json.loads(body), self.settings.faults, self.rng, role)
             status = answer.status
             if not answer.immediate:
                 await asyncio.sleep(self.settings.delay(self.rng))

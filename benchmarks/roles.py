@@ -1,16 +1,19 @@
 """A responder that plays every conversation role well enough for conversations to finish.
 
-The endpoint sees only what a real server sees, the request body, and answers by its shape:
+The endpoint sees what a real server sees, the request body and headers, and answers by the
+role the product names in its ``X-Button-Role`` header:
 
-- ``tools`` present: the assistant. It calls the next listed function it has not called yet,
-  with arguments generated from the function's ``parameters`` schema (a string argument takes
-  a string from the latest result when that still validates, so data flows between steps);
-  once every function was called it writes a final answer.
-- ``response_format`` of type ``json_schema``: the tool simulator; a value of that schema.
+- ``assistant``: it calls the next listed function that has no good result yet, with
+  arguments generated from the function's ``parameters`` schema (a string argument takes a
+  string from the latest result when that still validates, so data flows between steps); once
+  every function was called it writes a final answer.
+- ``tools``: the tool simulator; a value of the requested ``json_schema``.
 - otherwise: the simulated user, who restates the request from its system prompt.
 
 Faults are drawn per request: 429 (with ``Retry-After: 0``), 500, or a garbage answer (a body
 that is not JSON, prose where JSON or a call was due, or a reply cut off at the token limit).
+``misbehaviour`` plays one of the known misbehaviours of real servers (tests/misbehaviour.py)
+in ``rate_misbehaviour`` of the answers.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from agents.loopback_server import chat_completion
+from tests.fake_endpoint import chat_completion
+from tests.misbehaviour import BEHAVIOURS, misbehave
 from agents.offline.values import generate_value
 
 USER_TASK_START = "What you want done:\n"
@@ -37,11 +41,15 @@ class Faults:
     rate_429: float = 0.0
     rate_500: float = 0.0
     rate_garbage: float = 0.0
+    misbehaviour: str | None = None
+    rate_misbehaviour: float = 0.0
 
     def __post_init__(self) -> None:
         total = self.rate_429 + self.rate_500 + self.rate_garbage
         if min(self.rate_429, self.rate_500, self.rate_garbage) < 0 or total > 1:
             raise ValueError(f"fault rates must be >= 0 and sum to <= 1, got {self}")
+        if not 0 <= self.rate_misbehaviour <= 1 or (self.misbehaviour is not None and self.misbehaviour not in BEHAVIOURS):
+            raise ValueError(f"misbehaviour must be one of {sorted(BEHAVIOURS)} with a rate in [0, 1], got {self}")
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,17 @@ def _validator(schema_json: str) -> Draft202012Validator:
 
 
 def _called(messages: list[dict[str, Any]]) -> list[str]:
-    return [call["function"]["name"] for m in messages if m["role"] == "assistant" for call in m.get("tool_calls") or []]
+    """Functions whose call got a result that is not the environment's error feedback."""
+    answered = {
+        m.get("tool_call_id") for m in messages if m["role"] == "tool" and not str(m.get("content")).startswith(("Error:", "Not run:"))
+    }
+    return [
+        call["function"]["name"]
+        for m in messages
+        if m["role"] == "assistant"
+        for call in m.get("tool_calls") or []
+        if call.get("id") in answered
+    ]
 
 
 def _latest_strings(messages: list[dict[str, Any]]) -> list[str]:
@@ -132,11 +150,11 @@ def user(body: dict[str, Any]) -> dict[str, Any]:
     return chat_completion(f"Hi! {task}")
 
 
-def play(body: dict[str, Any]) -> dict[str, Any]:
-    """The well-behaved answer to a chat-completions request, by the role its shape shows."""
-    if body.get("tools"):
+def play(body: dict[str, Any], role: str) -> dict[str, Any]:
+    """The well-behaved answer to a chat-completions request, by the role that asked."""
+    if role == "assistant":
         return assistant(body)
-    if (body.get("response_format") or {}).get("type") == "json_schema":
+    if role == "tools":
         return tool_simulator(body)
     return user(body)
 
@@ -150,8 +168,9 @@ def garbage(body: dict[str, Any], rng: random.Random) -> Answer:
     return _ok(chat_completion('{"partial": "cut o', finish_reason="length"), body)
 
 
-def respond(body: dict[str, Any], faults: Faults, rng: random.Random) -> Answer:
-    """A fault drawn from ``rng`` at the configured rates, else the role's answer."""
+def respond(body: dict[str, Any], faults: Faults, rng: random.Random, role: str = "") -> Answer:
+    """A fault drawn from ``rng`` at the configured rates, else the role's answer (which may
+    misbehave)."""
     draw = rng.random()
     if draw < faults.rate_429:
         error = {"error": {"message": "rate limit reached", "type": "rate_limit_error"}}
@@ -162,4 +181,7 @@ def respond(body: dict[str, Any], faults: Faults, rng: random.Random) -> Answer:
     draw -= faults.rate_500
     if draw < faults.rate_garbage:
         return garbage(body, rng)
-    return _ok(play(body), body)
+    completion = play(body, role)
+    if faults.misbehaviour and rng.random() < faults.rate_misbehaviour:
+        completion = misbehave(faults.misbehaviour, completion, body, rng) or completion
+    return _ok(completion, body)

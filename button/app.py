@@ -185,6 +185,7 @@ async def _generate(
             parallel_calls=environment.parallel_calls,
             max_turns=environment.max_turns,
             max_format_errors=environment.max_format_errors,
+            keep_recoveries=environment.keep_recoveries,
             seed=settings.seed,
         )
         with kept_exports(files, settings.export.formats) as exports, run_gc_settings():

@@ -3,9 +3,15 @@
 Routing: the user opens; the assistant answers every turn. A call goes to the tool simulator
 and its results come back to the assistant; a plain text turn is a question for the user,
 whose answer goes back to the assistant; a final answer ends the conversation. A turn that
-breaks the call protocol is not recorded: the assistant is told what was wrong, and past
-``max_format_errors`` such turns the conversation ends. Every end has a termination reason,
-and a role that raises ends the conversation as ``agent_error`` instead of crashing the run.
+breaks the call protocol is not recorded: the assistant is told what was wrong. A call to an
+unknown function or with arguments that break the schema (a missing required key, a wrong
+type, a key the schema does not declare) is answered with error results the assistant sees,
+in the turn, so it can correct itself; exact type conversions ("5" for an integer) are applied
+and counted instead. After ``max_format_errors`` failed attempts in a row the conversation
+ends. The kept record shows only the corrected call unless ``keep_recoveries`` is set. Every
+end has a termination reason; a role whose model kept answering with nothing usable ends it
+with that reason (truncated, refusal, empty_answer, tool_simulator_failed) and any other
+failure of a role as ``agent_error``, instead of crashing the run.
 Roles are built per conversation by factories (Hydra partials), so any subclass plugs in.
 """
 
@@ -18,12 +24,15 @@ from typing import Any
 
 from autogen_agentchat.base import ChatAgent
 from autogen_agentchat.messages import BaseAgentEvent, BaseChatMessage, TextMessage
-from autogen_core import CancellationToken
+from autogen_core import CancellationToken, FunctionCall
+from autogen_core.models import FunctionExecutionResult
 
+from agents.base import UnusableAnswer
 from agents.context import ConversationContext, Protocol, RoleFactory
 from agents.messages import FinalAnswerMessage, FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
 from composition.ids import content_id
 from composition.models import CompositionalTask
+from environment.arguments import argument_problems, coerce_arguments
 from environment.trajectory import Message, Termination, ToolCall, ToolResult, Trajectory, Usage
 
 ENVIRONMENT = "environment"
@@ -52,6 +61,7 @@ class EnvironmentController:
         parallel_calls: bool = True,
         max_turns: int = 12,
         max_format_errors: int = 2,
+        keep_recoveries: bool = False,
         seed: int = 0,
     ) -> None:
         if max_turns < 1:
@@ -63,6 +73,7 @@ class EnvironmentController:
         self.parallel_calls = parallel_calls
         self.max_turns = max_turns
         self.max_format_errors = max_format_errors
+        self.keep_recoveries = keep_recoveries
         self.seed = seed
 
     def trajectory_id(self, task: CompositionalTask) -> str:
@@ -74,6 +85,7 @@ class EnvironmentController:
             "max_turns": self.max_turns,
             "max_format_errors": self.max_format_errors,
             "roles": {role: _factory_name(factory) for role, factory in self.factories.items()},
+            **({"keep_recoveries": True} if self.keep_recoveries else {}),
         }
         return content_id("traj", settings, self.seed)
 
@@ -102,6 +114,10 @@ class EnvironmentController:
         except _Ended as end:
             trajectory.termination = end.termination
             trajectory.termination_detail = end.detail
+        except UnusableAnswer as error:
+            known = {termination.value: termination for termination in Termination}
+            trajectory.termination = known.get(error.reason, Termination.AGENT_ERROR)
+            trajectory.termination_detail = f"{conversation.speaking}: {error}"
         except Exception as error:  # noqa: BLE001 - any role failure ends this conversation only
             trajectory.termination = Termination.AGENT_ERROR
             trajectory.termination_detail = f"{conversation.speaking}: {type(error).__name__}: {error}"
@@ -119,6 +135,7 @@ class _Conversation:
         self.trajectory = controller.new_trajectory(task, Termination.FINAL_ANSWER)
         self.roles: dict[str, ChatAgent] = {}
         self.token = CancellationToken()
+        self.failed_in_a_row = 0
 
     async def play(self) -> None:
         controller = self.controller
@@ -137,10 +154,18 @@ class _Conversation:
                 raise _Ended(Termination.MAX_TURNS, f"no final answer after {turns} assistant turns")
             turns += 1
             reply = _checked_calls(await self._ask("assistant", inbox))
+            if isinstance(reply, FunctionCallMessage):
+                reply, problems = self._reviewed(reply)
+                if problems:
+                    inbox = [self._call_feedback(reply, problems)]
+                    continue
             if isinstance(reply, FormatErrorMessage):
                 inbox = [self._format_feedback(reply)]
-            elif isinstance(reply, FinalAnswerMessage):
-                self._record(Message(role="assistant", content=reply.content, thought=reply.thought, final=True))
+                continue
+            self.failed_in_a_row = 0
+            if isinstance(reply, FinalAnswerMessage):
+                self._record(Message(role="assistant", content=reply.content, thought=reply.thought, final=True,
+                                     reasoning=_reasoning(reply)), reply)
                 return
             elif isinstance(reply, FunctionCallMessage):
                 self._record_calls(reply)
@@ -150,12 +175,55 @@ class _Conversation:
                 self._record_results(results)
                 inbox = [results]
             elif isinstance(reply, TextMessage):
-                self._record(Message(role="assistant", content=reply.content))
+                self._record(Message(role="assistant", content=reply.content, reasoning=_reasoning(reply)), reply)
                 answer = await self._ask("user", [reply])
                 self._record_user(answer)
                 inbox = [answer]
             else:
                 raise TypeError(f"unexpected assistant message type {type(reply).__name__}")
+
+    def _reviewed(self, message: FunctionCallMessage) -> tuple[FunctionCallMessage, dict[str, str]]:
+        """The calls with exact coercions applied (counted), and what is still wrong, by call id."""
+        calls: list[FunctionCall] = []
+        problems: dict[str, str] = {}
+        for call, arguments in zip(message.content, message.parsed_arguments(), strict=True):
+            spec = self.task.function(call.name)
+            if spec is None:
+                known = ", ".join(sorted(f.name for f in self.task.functions)) or "none"
+                problems[call.id] = f"there is no function {call.name!r}; the functions are: {known}"
+                calls.append(call)
+                continue
+            arguments, coerced = coerce_arguments(spec.parameters, arguments)
+            found = argument_problems(spec.parameters, arguments)
+            if found:
+                problems[call.id] = f"invalid arguments for {call.name}: {'; '.join(found)}"
+            elif coerced:
+                self.trajectory.coercions += coerced
+                call = FunctionCall(id=call.id, name=call.name, arguments=json.dumps(arguments, ensure_ascii=False))
+            calls.append(call)
+        return message.model_copy(update={"content": calls}), problems
+
+    def _call_feedback(self, message: FunctionCallMessage, problems: dict[str, str]) -> FunctionResultMessage:
+        """Error results for a turn with a bad call: the assistant sees them as the tools' answer."""
+        self._count_failure(f"Format error (invalid_call): {'; '.join(problems.values())}", "invalid_call")
+        results = FunctionResultMessage(
+            content=[
+                FunctionExecutionResult(
+                    content=f"Error: {problems[call.id]}. Correct the call and make it again."
+                    if call.id in problems
+                    else "Not run: another call of this turn was invalid. Make this call again with the corrected one.",
+                    name=call.name,
+                    call_id=call.id,
+                    is_error=True,
+                )
+                for call in message.content
+            ],
+            source=ENVIRONMENT,
+        )
+        if self.controller.keep_recoveries:
+            self._record_calls(message)
+            self._record_results(results)
+        return results
 
     async def _ask(self, role: str, messages: Sequence[BaseChatMessage]) -> BaseChatMessage:
         """One turn of ``role``; its time and token usage are added to the trajectory."""
@@ -177,27 +245,35 @@ class _Conversation:
         usage.prompt_tokens += message.models_usage.prompt_tokens
         usage.completion_tokens += message.models_usage.completion_tokens
 
-    def _format_feedback(self, error: FormatErrorMessage) -> TextMessage:
+    def _count_failure(self, detail: str, code: str) -> None:
+        """One more failed assistant attempt; past ``max_format_errors`` in a row the conversation ends."""
         self.trajectory.format_errors += 1
-        if self.trajectory.format_errors > self.controller.max_format_errors:
-            raise _Ended(Termination.FORMAT_ERRORS, error.content)
+        self.failed_in_a_row += 1
+        if self.failed_in_a_row > self.controller.max_format_errors:
+            raise _Ended(_GIVING_UP.get(code, Termination.FORMAT_ERRORS), detail)
+
+    def _format_feedback(self, error: FormatErrorMessage) -> TextMessage:
+        self._count_failure(error.content, (error.metadata or {}).get("code", ""))
         return TextMessage(
             source=ENVIRONMENT,
             content=f"Your last turn could not be used: {error.content} Please answer again, following the format.",
         )
 
-    def _record(self, message: Message) -> None:
+    def _record(self, message: Message, said: BaseChatMessage | None = None) -> None:
         self.trajectory.messages.append(message)
+        repairs = (said.metadata or {}).get("repairs", "") if said is not None else ""
+        for kind in filter(None, repairs.split(",")):
+            self.trajectory.repairs[kind] = self.trajectory.repairs.get(kind, 0) + 1
 
     def _record_user(self, message: BaseChatMessage) -> None:
         if not isinstance(message, TextMessage):
             raise TypeError(f"the user role must answer with TextMessage, not {type(message).__name__}")
-        self._record(Message(role="user", content=message.content))
+        self._record(Message(role="user", content=message.content, reasoning=_reasoning(message)))
 
     def _record_calls(self, message: FunctionCallMessage) -> None:
         calls = [ToolCall(id=call.id, name=call.name, arguments=arguments)
                  for call, arguments in zip(message.content, message.parsed_arguments())]
-        self._record(Message(role="assistant", thought=message.thought, tool_calls=calls))
+        self._record(Message(role="assistant", thought=message.thought, tool_calls=calls, reasoning=_reasoning(message)), message)
 
     def _record_results(self, message: FunctionResultMessage) -> None:
         results = [
@@ -227,6 +303,19 @@ def _checked_calls(message: BaseChatMessage) -> BaseChatMessage:
 
 def _format_error(message: FunctionCallMessage, problem: str) -> FormatErrorMessage:
     return FormatErrorMessage(content=problem, raw=message.to_text(), source=message.source)
+
+
+#: Why a conversation ends when its last failed attempts were of one kind.
+_GIVING_UP = {
+    "truncated": Termination.TRUNCATED,
+    "refusal": Termination.REFUSAL,
+    "empty_turn": Termination.EMPTY_ANSWER,
+}
+
+
+def _reasoning(message: BaseChatMessage) -> str | None:
+    """The reasoning a role's reader set aside (agents/llm/turns.py), for the record only."""
+    return (message.metadata or {}).get("reasoning") or None
 
 
 def _parsed(content: str) -> Any:

@@ -65,7 +65,8 @@ def _count_records(path: Path) -> dict[str, Any]:
     total = kept = 0
     reasons: Counter[str] = Counter()
     extra: dict[str, Counter[str]] = {"termination": Counter(), "strategy": Counter()}
-    parallel_turns = 0
+    parallel_turns = coercions = 0
+    repairs: Counter[str] = Counter()
     for record in read_records(path):
         total += 1
         if record.get("kept"):
@@ -76,10 +77,14 @@ def _count_records(path: Path) -> dict[str, Any]:
             if key in record:
                 counter[record[key]] += 1
         parallel_turns += sum(len(m.get("tool_calls", [])) > 1 for m in record.get("messages", []))
+        coercions += record.get("coercions", 0)
+        repairs.update(record.get("repairs", {}))
     summary: dict[str, Any] = {"total": total, "kept": kept, "rejected": dict(reasons.most_common())}
     summary.update({f"by_{key}": dict(counter.most_common()) for key, counter in extra.items() if counter})
     if path.name == "trajectories.jsonl":
         summary["turns_with_parallel_calls"] = parallel_turns
+        summary["argument_coercions"] = coercions  # exact type conversions (environment/arguments.py)
+        summary["repaired_turns"] = dict(repairs.most_common())  # composition/llm/reading.py
     return summary
 
 

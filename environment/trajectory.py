@@ -18,6 +18,10 @@ class Termination(str, Enum):
     FORMAT_ERRORS = "too_many_format_errors"
     AGENT_ERROR = "agent_error"
     TIMEOUT = "timeout"
+    TRUNCATED = "truncated"
+    REFUSAL = "refusal"
+    EMPTY_ANSWER = "empty_answer"
+    TOOL_SIMULATOR_FAILED = "tool_simulator_failed"
 
 
 class ToolCall(BaseModel):
@@ -48,6 +52,11 @@ class Message(BaseModel):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     tool_results: list[ToolResult] = Field(default_factory=list)
     final: bool = Field(default=False, description="True on the assistant's final answer.")
+    reasoning: str | None = Field(
+        default=None,
+        description="The model's hidden reasoning for this turn (<think> blocks, reasoning_content), "
+        "set aside by the reader; never part of content or thought.",
+    )
 
 
 class CheckResult(BaseModel):
@@ -77,6 +86,13 @@ class Trajectory(BaseModel):
     termination: Termination
     termination_detail: str = ""
     format_errors: int = Field(default=0, description="Assistant turns that broke the call protocol.")
+    coercions: int = Field(
+        default=0, description='Arguments converted to their declared type (e.g. "5" for an integer) before use.'
+    )
+    repairs: dict[str, int] = Field(
+        default_factory=dict,
+        description="Kept assistant turns the reader repaired, by kind (reasoning_block, calls_in_text, call_ids).",
+    )
     checks: list[CheckResult] = Field(default_factory=list)
     kept: bool = False
     reject_reason: str | None = None

@@ -15,7 +15,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
-from agents.loopback_server import Reply, chat_completion
+from fake_endpoint import Reply, chat_completion
 
 Answer = Callable[[dict[str, Any]], Any]
 

@@ -1,9 +1,9 @@
 """Loopback responders that play the LLM roles, and the hand-built tasks the LLM tests use.
 
 A responder receives the JSON body a real client sent and answers like a model would. The
-role is recognised from the request the way a server could see it: the system prompt's
-opening words (each role's template starts differently); the assistant's script advances
-with the number of assistant turns already in the request, so it works for both protocols.
+role is recognised by the ``X-Button-Role`` header the product sends (fake_endpoint.request_role);
+the assistant's script advances with the number of assistant turns already in the request, so
+it works for both protocols.
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from typing import Any
 from autogen_core.models import ModelInfo
 from autogen_ext.models.openai import OpenAIChatCompletionClient
 
-from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
+from composition.llm.wire import TaggingHttpClient
+from fake_endpoint import LoopbackChatServer, Reply, chat_completion, request_role
 from agents.protocol import render_calls, render_final
 from composition.models import AtomicTask, CompositionalTask, FunctionSpec
 
-USER_PROMPT_START = "You are playing a person"
-TOOL_PROMPT_START = "You stand in for a software function"
-ASSISTANT_PROMPT_START = "You are an AI assistant"
 
 
 def loopback_client(server: LoopbackChatServer, structured_output: bool = True) -> OpenAIChatCompletionClient:
@@ -33,6 +31,7 @@ def loopback_client(server: LoopbackChatServer, structured_output: bool = True) 
         api_key="test-key",
         max_retries=0,
         include_name_in_message=False,
+        http_client=TaggingHttpClient(),  # sends the role header, notes refusals
         model_info=ModelInfo(
             vision=False, function_calling=True, json_output=True, family="unknown", structured_output=structured_output
         ),
@@ -133,11 +132,12 @@ def seen_results(body: dict[str, Any]) -> Results:
     found: Results = []
     for message in body["messages"]:
         if message["role"] == "tool":
-            found.append(json.loads(message["content"]))
-        elif message["role"] == "user":
+            if not message["content"].startswith(("Error:", "Not run:")):  # the controller's feedback
+                found.append(json.loads(message["content"]))
+        elif message["role"] == "user" and str(message.get("content")).lstrip().startswith("["):
             try:
                 entries = json.loads(message["content"])
-            except (json.JSONDecodeError, TypeError):
+            except json.JSONDecodeError:
                 continue
             if isinstance(entries, list):
                 found.extend(entry["results"] for entry in entries if isinstance(entry, dict) and "results" in entry)
@@ -201,13 +201,14 @@ class UserScript:
 
     def __call__(self, body: dict[str, Any]) -> Reply:
         turn = sum(1 for message in body["messages"] if message["role"] == "assistant")
-        text = self.opening if turn == 0 else self.answers[min(turn, len(self.answers)) - 1]
+        text = self.opening if turn == 0 or not self.answers else self.answers[min(turn, len(self.answers)) - 1]
         return Reply(chat_completion(text))
 
 
 @dataclass
 class Roles:
-    """Routes each request to the responder of the role whose prompt it carries."""
+    """Routes each request by its ``X-Button-Role``; ``judge`` answers every other asker (the
+    judge, the bottom-up stages)."""
 
     assistant: Callable[[dict[str, Any]], Reply] | None = None
     user: Callable[[dict[str, Any]], Reply] | None = None
@@ -215,19 +216,11 @@ class Roles:
     judge: Callable[[dict[str, Any]], Reply] | None = None
 
     def __call__(self, body: dict[str, Any]) -> Reply:
-        system = body["messages"][0]["content"] if body["messages"][0]["role"] == "system" else ""
-        for start, responder in (
-            (USER_PROMPT_START, self.user),
-            (TOOL_PROMPT_START, self.tool),
-            (ASSISTANT_PROMPT_START, self.assistant),
-        ):
-            if system.startswith(start):
-                if responder is None:
-                    break
-                return responder(body)
-        if self.judge is not None:
-            return self.judge(body)
-        return Reply({"error": {"message": f"no responder for system prompt {system[:60]!r}"}}, status=400)
+        role = request_role()
+        responder = {"user": self.user, "tools": self.tool, "assistant": self.assistant}.get(role, self.judge)
+        if responder is None:
+            return Reply({"error": {"message": f"no responder for role {role!r}"}}, status=400)
+        return responder(body)
 
 
 # --- plausible scripts for the two tasks --------------------------------------------------------

@@ -17,10 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.loopback_server import Reply, chat_completion
+from fake_endpoint import Reply, chat_completion
 from agents.offline.values import generate_value
 from agents.protocol import render_calls, render_final
-from llm_responders import DEFAULT_ANSWERS, StageResponder, schema_name, user_text
+from llm_responders import StageResponder, schema_name, user_text
+from llm_role_responders import Roles, seen_results
 
 Responder = Callable[[dict[str, Any]], Reply]
 
@@ -29,22 +30,8 @@ _TOOL_LIST = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
 
 
 def _results(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every tool result so far, oldest first: native ``tool`` messages, or the tags
-    protocol's ``[{"name", "arguments", "results"}, ...]`` lists sent back as user turns."""
-    found: list[dict[str, Any]] = []
-    for message in body["messages"]:
-        content = message.get("content")
-        if not isinstance(content, str):
-            continue
-        try:
-            value = json.loads(content) if message["role"] == "tool" or content.lstrip().startswith("[{") else None
-        except json.JSONDecodeError:
-            continue
-        if message["role"] == "tool" and isinstance(value, dict):
-            found.append(value)
-        elif isinstance(value, list):
-            found.extend(item["results"] for item in value if isinstance(item, dict) and isinstance(item.get("results"), dict))
-    return found
+    """Every result object so far, oldest first (llm_role_responders.seen_results, both protocols)."""
+    return [result for result in seen_results(body) if isinstance(result, dict)]
 
 
 def _last_value(body: dict[str, Any]) -> str:
@@ -71,9 +58,25 @@ def _tags_tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
     return json.loads(found.group(1)) if found else None
 
 
+def _answered(body: dict[str, Any]) -> int:
+    """How many calls got a result that is not an error (failed calls are made again)."""
+    count = 0
+    for message in body["messages"]:
+        content = message.get("content")
+        if message["role"] == "tool" and isinstance(content, str):
+            count += not content.startswith(("Error:", "Not run:"))
+        elif message["role"] == "user" and isinstance(content, str) and content.startswith("[{"):
+            try:
+                entries = json.loads(content)
+            except json.JSONDecodeError:
+                continue
+            count += sum(1 for entry in entries if isinstance(entry, dict) and "results" in entry)
+    return count
+
+
 def assistant(body: dict[str, Any], tools: list[dict[str, Any]], tags: bool) -> Reply:
     """Call the functions one per turn, in order, then give a final answer."""
-    turn = sum(1 for message in body["messages"] if message["role"] == "assistant")
+    turn = _answered(body)
     if turn < len(tools):
         spec = tools[turn]
         call = {"name": spec["name"], "arguments": {name: _argument(body, name) for name in spec["parameters"].get("required", [])}}
@@ -82,6 +85,12 @@ def assistant(body: dict[str, Any], tools: list[dict[str, Any]], tags: bool) -> 
         return Reply(chat_completion(None, [call], model=body["model"]))
     answer = f"Here is what I found: {_last_value(body)}."
     return Reply(chat_completion(render_final("I have what I need.", answer) if tags else answer, model=body["model"]))
+
+
+def any_assistant(body: dict[str, Any]) -> Reply:
+    """The assistant of either protocol: native tools in the request, else the tags prompt's list."""
+    tools = [tool["function"] for tool in body["tools"]] if body.get("tools") else _tags_tools(body) or []
+    return assistant(body, tools, tags=not body.get("tools"))
 
 
 def tool_simulator(body: dict[str, Any]) -> Reply:
@@ -104,17 +113,7 @@ class PipelineResponder:
     stages: StageResponder = field(default_factory=StageResponder)
 
     def __call__(self, body: dict[str, Any]) -> Reply:
-        tags_tools = _tags_tools(body)
-        if schema_name(body) in DEFAULT_ANSWERS:
-            reply = self.stages(body)
-        elif schema_name(body):
-            reply = tool_simulator(body)
-        elif body.get("tools"):
-            reply = assistant(body, [tool["function"] for tool in body["tools"]], tags=False)
-        elif tags_tools is not None:
-            reply = assistant(body, tags_tools, tags=True)
-        else:
-            reply = user(body)
+        reply = Roles(assistant=any_assistant, tool=tool_simulator, user=user, judge=self.stages)(body)
         reply.delay = max(reply.delay, self.latency)
         return reply
 

@@ -9,7 +9,7 @@ import pytest
 from autogen_core.models import UserMessage
 
 from agents.endpoint_limits import EndpointLimiter, EndpointLimits, LimitedHttpClient, PrioritySlots
-from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
+from fake_endpoint import LoopbackChatServer, Reply, chat_completion
 
 SSE = "".join(f"data: {chunk}\n\n" for chunk in ('{"part": 1}', '{"part": 2}', "[DONE]"))
 

@@ -12,7 +12,7 @@ import pytest
 from autogen_core.models import SystemMessage, UserMessage
 from jsonschema import Draft202012Validator
 
-from agents.loopback_server import LoopbackChatServer
+from fake_endpoint import LoopbackChatServer
 from agents.model_clients import ModelClients
 from composition.errors import ConfigurationError
 from composition.jsonl import read_records
@@ -185,12 +185,20 @@ async def test_stage_rules_are_checked_and_fed_back(context: StageContext, serve
     assert context.stats.stage("atomic_tasks").rejected == {"placeholder": 1}
 
 
-async def test_refusal_is_rejected_without_retry(context: StageContext, server: LoopbackChatServer, responder: StageResponder) -> None:
-    responder.push("ExtractedScenario", refusal_reply)
+async def test_refusal_is_read_retried_then_rejected(context: StageContext, server: LoopbackChatServer, responder: StageResponder) -> None:
+    responder.push("ExtractedScenario", *[refusal_reply] * 3)
     seed = read_seed_conversations(PACKAGED_SEEDS)[1]
     assert await ScenarioExtraction().run(context, seed) is None
-    assert len(bodies(server, "ExtractedScenario")) == 1
+    asked = bodies(server, "ExtractedScenario")
+    assert len(asked) == 3  # the first answer and two retries, each with feedback (no cache replay)
+    assert asked[1]["messages"][-1]["content"].startswith("You gave no answer")
     assert context.stats.stage("extract_scenarios").rejected == {"refusal": 1}
+
+
+async def test_one_refusal_is_retried_into_an_answer(context: StageContext, responder: StageResponder) -> None:
+    responder.push("ExtractedScenario", refusal_reply)
+    seed = read_seed_conversations(PACKAGED_SEEDS)[1]
+    assert await ScenarioExtraction().run(context, seed) is not None
 
 
 async def test_truncated_answers_are_retried_then_rejected(context: StageContext, responder: StageResponder) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agents.llm import LLMAssistant, LLMToolSimulator, LLMUser
-from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
+from fake_endpoint import LoopbackChatServer, Reply, chat_completion
 from agents.offline.schema_tool import SchemaToolSimulator
 from agents.offline.user import ScriptedUser
 from composition.models import CompositionalTask
@@ -25,7 +25,6 @@ from llm_role_responders import (
     PARALLEL_TASK,
     SEQUENTIAL_TASK,
     SEQUENTIAL_TOOLS,
-    USER_PROMPT_START,
     Action,
     AssistantScript,
     Final,
@@ -84,7 +83,7 @@ def assert_exports_strictly(trajectory: Trajectory, task: CompositionalTask, dir
 
 def assert_user_never_saw_functions(server, task: CompositionalTask, protocol: str, parallel: bool) -> None:
     exported_prompt = render_system_prompt(protocol, task.functions, parallel)
-    user_requests = [r.body for r in server.requests if r.body["messages"][0]["content"].startswith(USER_PROMPT_START)]
+    user_requests = [r.body for r in server.requests if r.headers.get("X-Button-Role") == "user"]
     assert user_requests
     for body in user_requests:
         text = json.dumps(body)
@@ -159,13 +158,15 @@ async def test_misbehaving_turns_are_fed_back_and_past_the_limit_end_the_convers
         user=SEQUENTIAL_USER, assistant=AssistantScript([bad[0], bad[1], *sequential_actions()]), tool=SEQUENTIAL_TOOLS
     )
     kept = await converse(server, SEQUENTIAL_TASK, recovering, protocol=protocol)
-    assert kept.kept and kept.format_errors == 2
+    assert kept.kept and kept.format_errors == 2, (kept.reject_reason, kept.termination_detail, kept.checks)
     assert [m.role for m in kept.messages] == ["user", "assistant", "tool", "assistant", "tool", "assistant"]
 
     server.requests.clear()
     failing = Roles(user=SEQUENTIAL_USER, assistant=AssistantScript(bad), tool=SEQUENTIAL_TOOLS)
     ended = await converse(server, SEQUENTIAL_TASK, failing, protocol=protocol, max_format_errors=len(bad) - 1)
-    assert ended.termination == Termination.FORMAT_ERRORS and ended.reject_reason == "too_many_format_errors"
+    # the last failed attempt names the end: a cut-off turn ends as truncated, never kept
+    expected = Termination.TRUNCATED if protocol == "native" else Termination.FORMAT_ERRORS
+    assert ended.termination == expected and ended.reject_reason == expected.value
     assert [m.role for m in ended.messages] == ["user"]
 
 
@@ -177,7 +178,7 @@ async def test_llm_assistant_with_the_schema_tool_simulator_and_scripted_user(se
     assert trajectory.kept, trajectory.checks
     author = trajectory.results[0].results["author"]
     assert trajectory.calls[1].arguments == {"name": author}
-    assert all(r.body["messages"][0]["content"].startswith("You are an AI assistant") for r in server.requests)
+    assert {r.headers.get("X-Button-Role") for r in server.requests} == {"assistant"}  # only the assistant asked a model
     assert_exports_strictly(trajectory, SEQUENTIAL_TASK, tmp_path)
 
 

@@ -11,8 +11,9 @@ from autogen_core import CancellationToken, FunctionCall
 
 from agents.context import ConversationContext
 from agents.llm import LLMAssistant, LLMToolSimulator, LLMUser
+from agents.base import UnusableAnswer
 from agents.llm.prompting import RoleModelError
-from agents.loopback_server import LoopbackChatServer, Reply
+from fake_endpoint import LoopbackChatServer, Reply
 from agents.messages import FinalAnswerMessage, FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
 from agents.offline.validation import validation_errors
 from llm_role_responders import (
@@ -72,10 +73,12 @@ async def test_user_opens_from_the_task_only_and_answers_questions(server):
     assert second["messages"][-1]["content"] == "Which edition do you mean?"
 
 
-async def test_user_with_an_empty_reply_is_a_role_error(server):
+async def test_user_with_empty_replies_is_asked_again_then_gives_up(server):
     server.responder = Roles(user=UserScript(""))
-    with pytest.raises(RoleModelError, match="empty"):
+    with pytest.raises(UnusableAnswer, match="empty") as raised:
         await LLMUser(context(), loopback_client(server)).on_messages([], TOKEN)
+    assert raised.value.reason == "empty_answer" and len(server.requests) == 3
+    assert all(request.headers.get("X-Button-Role") == "user" for request in server.requests)
 
 
 # --- assistant ------------------------------------------------------------------------------------
@@ -142,8 +145,7 @@ async def test_two_calls_with_parallel_off_are_a_format_error(server, protocol):
     assert "exactly one function call per turn" in server.requests[0].body["messages"][0]["content"]
 
 
-MISBEHAVIOUR = {
-    "unknown_function": Calls(lambda r: [{"name": "search_web", "arguments": {"q": "gatsby"}}]),
+MISBEHAVIOUR = {  # unknown functions and schema-breaking arguments: tests/test_misbehaviour.py
     "invalid_arguments": Raw(tool_calls=[{"name": "find_book_author", "arguments": '{"title": "The Great'}]),
     "empty_turn": Raw(content=""),
     "truncated": Raw(content="The author of The Great Gatsby is F. Scott", finish_reason="length"),
@@ -216,7 +218,7 @@ async def test_tool_results_validate_and_repeat_for_identical_calls(server, stru
     assert PARALLEL_TASK.text in body["messages"][0]["content"]
 
 
-async def test_tool_retries_unusable_answers_then_gives_an_error_result(server):
+async def test_tool_retries_unusable_answers_then_fails_as_infrastructure(server):
     tools = weather_tools()
     tools.bad_first = 1
     server.responder = Roles(tool=tools)
@@ -228,8 +230,14 @@ async def test_tool_retries_unusable_answers_then_gives_an_error_result(server):
     broken = ToolScript({"get_current_weather": lambda a: {"city": a["city"], "temperature_c": "warm"}})
     server.responder = Roles(tool=broken)
     simulator = LLMToolSimulator(context(PARALLEL_TASK), loopback_client(server), retries=1)
-    (result,) = (await simulator.on_messages([call_message(("get_current_weather", {"city": "Oslo"}))], TOKEN)).chat_message.content
-    assert result.is_error and "schema_mismatch" in result.content and broken.served == 2
+    oslo = call_message(("get_current_weather", {"city": "Oslo"}))
+    with pytest.raises(UnusableAnswer, match="schema_mismatch") as raised:
+        await simulator.on_messages([oslo], TOKEN)
+    assert raised.value.reason == "tool_simulator_failed" and broken.served == 2
+
+    server.responder = Roles(tool=weather_tools())  # the failure was not remembered: asked afresh
+    (result,) = (await simulator.on_messages([oslo], TOKEN)).chat_message.content
+    assert not result.is_error and json.loads(result.content)["temperature_c"] == 4.0
 
 
 async def test_tool_answers_unknown_functions_and_bad_arguments_without_asking(server):

@@ -11,7 +11,7 @@ import openai
 import pytest
 from autogen_core.models import SystemMessage, UserMessage
 
-from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
+from fake_endpoint import LoopbackChatServer, Reply, chat_completion
 from agents.model_clients import ModelClients, ModelConfig
 from composition.errors import ConfigurationError
 

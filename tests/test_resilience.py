@@ -14,7 +14,7 @@ import openai
 import pytest
 from autogen_core.models import SystemMessage, UserMessage
 
-from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
+from fake_endpoint import LoopbackChatServer, Reply, chat_completion
 from agents.model_clients import ModelClients
 from agents.resilience import retry_after
 from composition.errors import ConfigurationError

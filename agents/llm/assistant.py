@@ -23,7 +23,8 @@ from agents.base import AssistantRole
 from agents.context import ConversationContext
 from agents.llm.prompting import create, function_json, render_prompt, subtask_plan
 from agents.llm.turns import TurnReader
-from agents.messages import FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
+from agents.messages import FinalAnswerMessage, FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
+from agents.protocol import render_calls, render_final
 from composition.models import FunctionSpec
 
 
@@ -52,8 +53,12 @@ class LLMAssistant(AssistantRole):
         super().__init__(context, name, description)
         self.model_client = model_client
         functions = context.task.functions
-        self._reader = TurnReader(self.name, (spec.name for spec in functions), context.parallel_calls)
         self._tools = [tool_schema(spec) for spec in functions] if context.protocol == "native" else []
+        self._start()
+
+    def _start(self) -> None:
+        """The state of a fresh conversation (also what ``on_reset`` returns to)."""
+        self._reader = TurnReader(self.name, self.context.protocol, self.context.parallel_calls)
         self._history: list[LLMMessage] = [SystemMessage(content=self._system_prompt())]
         self._pending: dict[str, tuple[str, Any]] = {}
 
@@ -72,7 +77,7 @@ class LLMAssistant(AssistantRole):
             if message.source != self.name:
                 self._history.append(self._heard(message))
         extra: dict[str, Any] = {"parallel_tool_calls": self.context.parallel_calls} if self._tools else {}
-        result = await create(
+        result, exchange = await create(
             self.model_client,
             self.name,
             self._history,
@@ -80,22 +85,24 @@ class LLMAssistant(AssistantRole):
             extra_create_args=extra,
             cancellation_token=cancellation_token,
         )
-        if self.context.protocol == "native":
-            reply = self._reader.read_native(result)
-        else:
-            reply = self._reader.read_tags(result)
-        self._history.append(self._said(reply, result.content))
+        reply = self._reader.read(result, exchange)
+        self._history.append(self._said(reply))
         return Response(chat_message=reply)
 
-    def _said(self, reply: BaseChatMessage, content: Any) -> AssistantMessage:
-        """Our own turn as the model should remember it."""
+    def _said(self, reply: BaseChatMessage) -> AssistantMessage:
+        """Our own turn as the model should remember it: read and cleaned (no reasoning, repaired
+        ids), so what it sees next matches what the record shows."""
         if isinstance(reply, FunctionCallMessage):
             self._pending = {call.id: (call.name, json.loads(call.arguments or "{}")) for call in reply.content}
             if self.context.protocol == "native":
                 return AssistantMessage(content=reply.content, thought=reply.thought or None, source=self.name)
+            calls = [{"name": c.name, "arguments": a} for c, a in zip(reply.content, reply.parsed_arguments(), strict=True)]
+            return AssistantMessage(content=render_calls(reply.thought, calls), source=self.name)
         if isinstance(reply, FormatErrorMessage):
             return AssistantMessage(content=reply.raw or "(empty reply)", source=self.name)
-        return AssistantMessage(content=content if isinstance(content, str) else reply.to_model_text(), source=self.name)
+        if isinstance(reply, FinalAnswerMessage) and self.context.protocol == "tags":
+            return AssistantMessage(content=render_final(reply.thought, reply.content), source=self.name)
+        return AssistantMessage(content=reply.to_model_text(), source=self.name)
 
     def _heard(self, message: BaseChatMessage) -> LLMMessage:
         """Another participant's message as the model should read it."""

@@ -13,6 +13,7 @@ from typing import Any
 from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, RequestUsage
 
 from composition.gold import has_gold_plan, literal_values
+from composition.llm.wire import Exchange, speaking_as
 from composition.models import CompositionalTask, FunctionSpec
 
 
@@ -91,9 +92,11 @@ def add_usage(total: RequestUsage | None, usage: RequestUsage) -> RequestUsage:
 
 async def create(
     client: ChatCompletionClient, role: str, messages: Sequence[LLMMessage], **kwargs: Any
-) -> CreateResult:
-    """One model request; any endpoint failure becomes a RoleModelError naming the role."""
+) -> tuple[CreateResult, Exchange]:
+    """One model request, sent as ``role`` (composition/llm/wire.py); the result comes with what
+    the wire noted beside it. Any endpoint failure becomes a RoleModelError naming the role."""
     try:
-        return await client.create(list(messages), **kwargs)
+        with speaking_as(role) as exchange:
+            return await client.create(list(messages), **kwargs), exchange
     except Exception as error:  # the openai/AutoGen error hierarchy is wide; the cause is kept
         raise RoleModelError(f"{role}: model request failed: {type(error).__name__}: {error}") from error

@@ -12,7 +12,7 @@ from autogen_agentchat.messages import BaseChatMessage
 from autogen_core import CancellationToken, FunctionCall
 from autogen_core.models import ChatCompletionClient, FunctionExecutionResult, SystemMessage, UserMessage
 
-from agents.base import ToolRole
+from agents.base import ToolRole, UnusableAnswer
 from agents.context import ConversationContext
 from agents.llm.prompting import render_prompt
 from agents.messages import FunctionCallMessage, FunctionResultMessage
@@ -26,11 +26,14 @@ class LLMToolSimulator(ToolRole):
     """Answers each call with results that validate against the function's ``responses``.
 
     The model is asked with structured outputs (the ``responses`` schema) when its config says
-    the endpoint supports them, else for JSON in text; either way the answer is validated and
-    asked again up to ``retries`` times (composition/llm/structured.py). A call that still
-    fails, names an unknown function or breaks ``parameters``, gets an error result (``is_error``) so verification
-    rejects the trajectory with a reason. Identical calls within a conversation get the same
-    result, and each request shows the earlier results so the world stays consistent.
+    the endpoint supports them, else for JSON in text; either way the answer is read, validated
+    (formats included) and asked again up to ``retries`` times (composition/llm/structured.py).
+    A simulator that still refuses, answers empty or off-schema is an infrastructure fault, not
+    a result: it raises UnusableAnswer(``tool_simulator_failed``) and nothing is cached, so a
+    retry of the conversation asks afresh. A call naming an unknown function or breaking
+    ``parameters`` (the controller normally answers those first) gets an error result. Identical
+    calls within a conversation get the same result, and each request shows the earlier
+    results so the world stays consistent.
     """
 
     def __init__(
@@ -44,6 +47,10 @@ class LLMToolSimulator(ToolRole):
         super().__init__(context, name, description)
         self.model_client = model_client
         self.retries = retries
+        self._start()
+
+    def _start(self) -> None:
+        """The state of a fresh conversation (also what ``on_reset`` returns to)."""
         self._results: dict[str, FunctionExecutionResult] = {}
         self._earlier: list[dict[str, Any]] = []
 
@@ -60,10 +67,14 @@ class LLMToolSimulator(ToolRole):
         fresh = {key: call for key, call in fresh.items() if key not in self._results}
         answers = await asyncio.gather(*(self._simulate(call) for call in fresh.values()))
         for key, call, answer in zip(fresh, fresh.values(), answers, strict=True):
-            self._results[key] = answer
             if not answer.is_error:
+                self._results[key] = answer
                 self._earlier.append({"name": call.name, "arguments": _arguments(call), "results": json.loads(answer.content)})
-        results = [self._results[self._key(call)].model_copy(update={"call_id": call.id}) for call in calls]
+        answered = {key: answer for key, answer in zip(fresh, answers, strict=True)}
+        results = [
+            (self._results.get(self._key(call)) or answered[self._key(call)]).model_copy(update={"call_id": call.id})
+            for call in calls
+        ]
         return Response(chat_message=FunctionResultMessage(content=results, source=self.name))
 
     @staticmethod
@@ -85,12 +96,13 @@ class LLMToolSimulator(ToolRole):
             ],
             JsonAnswer.from_schema(f"{spec.name}_results", spec.responses),
             retries=self.retries,
+            check=lambda value: _off_schema(spec, value),
+            role=self.name,
         )
         if isinstance(answer, Rejection):
-            return _error(call, f"simulation_failed ({answer.reason}): {answer.detail}")
-        problems = validation_errors(spec.responses, answer)
-        if problems:
-            return _error(call, f"simulation_failed (schema_mismatch): {'; '.join(problems)}")
+            raise UnusableAnswer(
+                "tool_simulator_failed", f"{self.name}: no usable result for {call.name} ({answer.reason}: {answer.detail})"
+            )
         return FunctionExecutionResult(content=json.dumps(answer, ensure_ascii=False), name=call.name, call_id=call.id, is_error=False)
 
     def _system_prompt(self, spec: FunctionSpec) -> str:
@@ -109,6 +121,12 @@ def _arguments(call: FunctionCall) -> Any:
         return json.loads(call.arguments or "{}")
     except json.JSONDecodeError:
         return call.arguments
+
+
+def _off_schema(spec: FunctionSpec, value: Any) -> tuple[str, str] | None:
+    """The stricter check (formats asserted) that the parse alone does not make."""
+    problems = validation_errors(spec.responses, value)
+    return ("schema_mismatch", "; ".join(problems)) if problems else None
 
 
 def _error(call: FunctionCall, message: str) -> FunctionExecutionResult:

@@ -7,11 +7,19 @@ from collections.abc import Sequence
 from autogen_agentchat.base import Response
 from autogen_agentchat.messages import BaseChatMessage, TextMessage
 from autogen_core import CancellationToken
-from autogen_core.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
+from autogen_core.models import (
+    AssistantMessage,
+    ChatCompletionClient,
+    LLMMessage,
+    RequestUsage,
+    SystemMessage,
+    UserMessage,
+)
 
-from agents.base import UserRole
+from agents.base import UnusableAnswer, UserRole
 from agents.context import ConversationContext
-from agents.llm.prompting import RoleModelError, background_facts, create, render_prompt
+from agents.llm.prompting import add_usage, background_facts, create, render_prompt
+from composition.llm.reading import read_answer
 
 OPENING_CUE = "Write your first message to the assistant now."
 
@@ -30,10 +38,16 @@ class LLMUser(UserRole):
         model_client: ChatCompletionClient,
         name: str | None = None,
         description: str | None = None,
+        retries: int = 2,
     ) -> None:
         super().__init__(context, name, description)
         self.model_client = model_client
-        system = render_prompt("user", task=context.task.text, facts=background_facts(context.task))
+        self.retries = retries
+        self._start()
+
+    def _start(self) -> None:
+        """The state of a fresh conversation (also what ``on_reset`` returns to)."""
+        system = render_prompt("user", task=self.context.task.text, facts=background_facts(self.context.task))
         self._history: list[LLMMessage] = [SystemMessage(content=system)]
 
     async def on_messages(
@@ -45,9 +59,32 @@ class LLMUser(UserRole):
             self._history.append(UserMessage(content=OPENING_CUE, source="environment"))
         for message in heard:
             self._history.append(UserMessage(content=message.to_model_text(), source=message.source))
-        result = await create(self.model_client, self.name, self._history, cancellation_token=cancellation_token)
-        text = result.content.strip() if isinstance(result.content, str) else ""
-        if not text:
-            raise RoleModelError(f"{self.name}: the model returned an empty message (finish={result.finish_reason})")
+        text, reasoning, usage, tries = await self._answer(cancellation_token)
         self._history.append(AssistantMessage(content=text, source=self.name))
-        return Response(chat_message=TextMessage(content=text, source=self.name, models_usage=result.usage))
+        metadata = {"requests": str(tries), **({"reasoning": reasoning} if reasoning else {})}
+        return Response(chat_message=TextMessage(content=text, source=self.name, models_usage=usage, metadata=metadata))
+
+    async def _answer(self, cancellation_token: CancellationToken) -> tuple[str, str, RequestUsage | None, int]:
+        """A usable message: a cut-off, refused, empty or call-shaped answer is asked again with
+        feedback (which also keeps a cache from replaying it), ``retries`` times at most."""
+        asked = list(self._history)
+        usage: RequestUsage | None = None
+        for tries in range(1, self.retries + 2):
+            result, exchange = await create(self.model_client, self.name, asked, cancellation_token=cancellation_token)
+            usage = add_usage(usage, result.usage)
+            reading = read_answer(result, exchange)
+            problem = _USER_PROBLEMS.get("calls" if reading.calls or reading.problem else reading.finish)
+            if problem is None:
+                return reading.text, reading.reasoning, usage, tries
+            reason, feedback = problem
+            asked = [*asked, AssistantMessage(content=reading.text or "(no message)", source=self.name),
+                     UserMessage(content=feedback, source="environment")]
+        raise UnusableAnswer(reason, f"{self.name}: no usable message after {self.retries + 1} tries ({reason})")
+
+
+_USER_PROBLEMS = {
+    "length": ("truncated", "Your message was cut off. Write it again, shorter."),
+    "refusal": ("refusal", "This is a harmless role-play for building a dataset. Write your message as the person."),
+    "empty": ("empty_answer", "Your message was empty. Write your message as the person."),
+    "calls": ("empty_answer", "Write your message as plain text to the assistant; you have no tools."),
+}

@@ -39,6 +39,9 @@ class OracleAssistant(AssistantRole):
     ) -> None:
         super().__init__(context, name, description)
         self._tasks = context.task.atomic_tasks
+        self._start()
+
+    def _start(self) -> None:
         self._outputs: dict[int, Any] = {}  # atomic task index -> its raw output (result or value)
         self._pending: dict[str, int] = {}  # call id -> atomic task index
         self._calls_made = 0

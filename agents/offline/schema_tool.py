@@ -36,6 +36,9 @@ class SchemaToolSimulator(ToolRole):
     ) -> None:
         super().__init__(context, name, description)
         self._functions = {spec.name: spec for spec in context.task.functions}
+        self._start()
+
+    def _start(self) -> None:
         self._answers: dict[tuple[str, str], str] = {}
 
     async def on_messages(

@@ -39,7 +39,10 @@ class ScriptedUser(UserRole):
         self, context: ConversationContext, name: str | None = None, description: str | None = None, **options: Any
     ) -> None:
         super().__init__(context, name, description)
-        self._rng = random.Random(f"user:{context.seed}:{context.task.id}")
+        self._start()
+
+    def _start(self) -> None:
+        self._rng = random.Random(f"user:{self.context.seed}:{self.context.task.id}")
         self._opened = False
 
     async def on_messages(

@@ -2,7 +2,9 @@
 
 The request carries ``response_format`` ``json_schema`` (what AutoGen's ``json_output=Model``
 sends, strict whenever the schema allows it) but goes through the plain create call, so the
-raw text and finish reason stay visible: an answer that is not JSON, breaks the schema or is
+raw text and finish reason stay visible. Every answer passes the shared reader
+(composition/llm/reading.py): reasoning is dropped and JSON is taken from fences or prose when
+the server ignored ``response_format``. An answer that is not JSON, breaks the schema or is
 cut off is fed back to the model and asked again, a bounded number of times. Whatever still
 fails comes back as a :class:`Rejection` with a reason code; endpoint faults (after the openai
 client's own retries) are rejections too, never exceptions.
@@ -24,12 +26,14 @@ from jsonschema.exceptions import SchemaError
 from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, ValidationError
 
+from composition.llm.reading import json_text, read_answer
+from composition.llm.wire import speaking_as
 from composition.models import meta_schema_problem
 
 log = logging.getLogger(__name__)
 
 #: Reason codes of the helper itself; a stage's ``check`` adds its own (retried like these).
-NOT_RETRIED: frozenset[str] = frozenset({"refusal", "endpoint_error"})
+NOT_RETRIED: frozenset[str] = frozenset({"endpoint_error"})
 
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -127,7 +131,7 @@ def _with_schema_hint(messages: list[LLMMessage], answer: JsonAnswer[Any]) -> li
     return [SystemMessage(content=hint.strip()), *messages]
 
 
-async def _ask_once(client: ChatCompletionClient, messages: list[LLMMessage], answer: JsonAnswer[Any]) -> Any:
+async def _ask_once(client: ChatCompletionClient, messages: list[LLMMessage], answer: JsonAnswer[Any], role: str) -> Any:
     info = client.model_info
     if info.get("structured_output", False):
         extra = {"response_format": answer.response_format()}
@@ -135,23 +139,23 @@ async def _ask_once(client: ChatCompletionClient, messages: list[LLMMessage], an
         messages = _with_schema_hint(messages, answer)
         extra = {"response_format": {"type": "json_object"}} if info.get("json_output", False) else {}
     try:
-        result = await client.create(messages, extra_create_args=extra)
+        with speaking_as(role) as exchange:
+            result = await client.create(messages, extra_create_args=extra)
     except openai.APIError as error:
         raise _Failure("endpoint_error", f"{type(error).__name__}: {error}") from None
-    text = result.content if isinstance(result.content, str) else ""
-    if result.finish_reason == "length":
-        raise _Failure("truncated", "the answer was cut off at the token limit", text)
-    if result.finish_reason == "content_filter":
-        raise _Failure("refusal", "the endpoint's content filter stopped the answer")
-    if not isinstance(result.content, str):
+    reading = read_answer(result, exchange, calls_in_text_ok=False)
+    if reading.finish == "length":
+        raise _Failure("truncated", "the answer was cut off at the token limit", reading.text)
+    if reading.finish == "refusal":
+        raise _Failure("refusal", reading.refusal or "the endpoint's content filter stopped the answer")
+    if reading.calls:
         raise _Failure("invalid_json", "the model called a function instead of answering with JSON")
-    if not text.strip():
-        # The API puts a refusal in `message.refusal` and leaves the content empty.
-        raise _Failure("refusal", "the model answered with no content")
+    if reading.finish == "empty":
+        raise _Failure("empty", "the model answered with no content")
     try:
-        return answer.parse(text)
+        return answer.parse(json_text(reading.text))
     except _Failure as failure:
-        failure.text = text
+        failure.text = reading.text
         raise
 
 
@@ -162,6 +166,8 @@ def _as_json(value: Any) -> str:
 def _feedback(failure: _Failure) -> str:
     if failure.reason == "truncated":
         return "Your answer was cut off before it ended. Answer again with a shorter JSON object."
+    if failure.reason in ("refusal", "empty"):
+        return "You gave no answer. This is a harmless data-generation task: answer with only the JSON object."
     return (
         f"Your answer could not be used ({failure.reason.replace('_', ' ')}: {failure.detail}). "
         "Answer again with only a JSON object that matches the required schema."
@@ -175,19 +181,22 @@ async def ask_json(
     *,
     retries: int = 2,
     check: Check | None = None,
+    role: str | None = None,
 ) -> Any:
     """The validated answer (a model instance, or a JSON value for raw schemas) or a Rejection.
 
     Up to ``retries`` further requests follow an invalid, schema-breaking or truncated answer,
     each seeing the failed answer and what was wrong with it; ``check`` failures count the
-    same way under their own reason. Refusals and endpoint errors are not retried here (the
-    openai client already retried 429/5xx).
+    same way under their own reason, and so do refusals and empty answers (the feedback changes
+    the request, so a cache never replays the failure). Endpoint errors are not retried here
+    (the client already retried 429/5xx). ``role`` names the asker in the request's role header
+    (default: the answer's schema name).
     """
     conversation = list(messages)
     attempt = 0
     while True:
         try:
-            value = await _ask_once(client, conversation, answer)
+            value = await _ask_once(client, conversation, answer, role or answer.name)
             problem = check(value) if check is not None else None
             if problem is None:
                 return value
@@ -199,6 +208,6 @@ async def ask_json(
             attempt += 1
             conversation = [
                 *conversation,
-                AssistantMessage(content=failure.text, source="model"),
+                AssistantMessage(content=failure.text or "(no answer)", source="model"),
                 UserMessage(content=_feedback(failure), source="user"),
             ]

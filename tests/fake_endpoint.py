@@ -1,8 +1,12 @@
-"""A small OpenAI-compatible chat-completions server on 127.0.0.1, for tests and benchmarks.
+"""The fake endpoint: a small OpenAI-compatible chat-completions server on 127.0.0.1.
 
 It speaks real HTTP, so the real openai and AutoGen clients do the talking. What it answers
 is decided by a *responder*: a function from the request's JSON body to a :class:`Reply`,
 which may also ask for a delay, an HTTP error status, extra headers or a raw (broken) body.
+While a responder runs, :func:`request_role` names the role or stage that asked, from the
+``X-Button-Role`` header the product sends (composition/llm/wire.py), so doubles never have to
+recognise a role by a prompt's wording. tests/misbehaviour.py wraps any responder to play the
+known misbehaviours of real servers.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from composition.llm.wire import ROLE_HEADER
+
 
 @dataclass
 class Reply:
@@ -28,6 +34,13 @@ class Reply:
 
 
 Responder = Callable[[dict[str, Any]], Reply]
+
+_handling = threading.local()
+
+
+def request_role() -> str:
+    """The ``X-Button-Role`` of the request being answered (empty when it carries none)."""
+    return getattr(_handling, "role", "")
 
 _completion_ids = itertools.count()
 
@@ -152,6 +165,7 @@ class LoopbackChatServer:
                     if not self.path.rstrip("/").endswith("/chat/completions"):
                         reply = Reply({"error": {"message": f"no route {self.path}"}}, status=404)
                     else:
+                        _handling.role = self.headers.get(ROLE_HEADER, "")
                         reply = server.responder(body)
                     if reply.delay > 0:
                         time.sleep(reply.delay)
