@@ -34,13 +34,24 @@ def _results(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [result for result in seen_results(body) if isinstance(result, dict)]
 
 
+_NAMED = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+)\b")
+
+
+def _named_by_user(body: dict[str, Any]) -> str:
+    """The first name the user's opening turn mentions mid-sentence (what a grounded first call uses)."""
+    opening = next((m["content"] for m in body["messages"] if m["role"] == "user"), "")
+    found = _NAMED.search(opening if isinstance(opening, str) else "")
+    return found.group(1) if found else "Paris"
+
+
 def _last_value(body: dict[str, Any]) -> str:
-    """A value from the latest tool result, so the final answer uses what was found."""
+    """A value from the latest tool result, so the final answer uses what was found; before any
+    result, a name the user said."""
     for result in reversed(_results(body)):
         scalars = [v for v in result.values() if isinstance(v, (str, int, float))]
         if scalars:
             return str(scalars[0])
-    return "Paris"
+    return _named_by_user(body)
 
 
 def _argument(body: dict[str, Any], name: str) -> str:

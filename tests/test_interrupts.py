@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.loopback_server import LoopbackChatServer
+from fake_endpoint import LoopbackChatServer
 from conftest import REPO, run_button
 from environment.export.validate import check_export_file
 from scale_responders import PipelineResponder

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.loopback_server import LoopbackChatServer
+from fake_endpoint import LoopbackChatServer
 from button.metrics import measure, shares
 from button.run_data import read_run
 from conftest import read_jsonl, run_button

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.loopback_server import LoopbackChatServer
+from fake_endpoint import LoopbackChatServer
 from button.run_lock import LOCK_NAME, acquire
 from conftest import REPO, read_jsonl, run_button
 from scale_responders import PipelineResponder

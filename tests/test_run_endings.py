@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agents.loopback_server import LoopbackChatServer
+from fake_endpoint import LoopbackChatServer
 from conftest import read_jsonl, run_button
 from llm_responders import StageResponder
 from scale_responders import PipelineResponder

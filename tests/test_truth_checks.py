@@ -21,7 +21,7 @@ from omegaconf import OmegaConf
 
 from agents.base import ToolRole
 from agents.llm import LLMAssistant, LLMUser
-from agents.loopback_server import LoopbackChatServer, Reply, chat_completion
+from fake_endpoint import LoopbackChatServer, Reply, chat_completion
 from agents.messages import FunctionCallMessage, FunctionResultMessage
 from agents.offline import OracleAssistant, SchemaToolSimulator, ScriptedUser
 from button.api import compose_config
