@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from agents.context import RoleFactory
 from composition.errors import ButtonError, ConfigurationError
 from composition.jsonl import read_records
+from composition.shard import Shard, shard_stream
 from composition.stats import PipelineStats
 from environment.controller import EnvironmentController
 from environment.export import ExportSet
@@ -173,7 +174,10 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                 usage=model_clients.usage if model_clients is not None else None,
                 on_kept=exports.write,
             )
-            timings = await runner.run(source.generate(settings.num_tasks), limit=settings.num_tasks)
+            shard = Shard.parse(cfg.get("shard"))
+            tasks = shard_stream(source.generate(settings.num_tasks), shard)
+            limit = shard.kept_share(settings.num_tasks) if shard else settings.num_tasks
+            timings = await runner.run(tasks, limit=limit)
     finally:
         if model_clients is not None:
             await model_clients.close()
@@ -192,7 +196,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         currency=cfg.get("pricing", {}).get("currency", "USD"),
         runner_errors=timings.runner_errors,
         exports=settings.export.formats,
-        settings={"num_tasks": settings.num_tasks, "seed": settings.seed, "model": settings.model.name},
+        settings={"num_tasks": settings.num_tasks, "seed": settings.seed, "model": settings.model.name, "shard": cfg.get("shard")},
     )
     files.stats.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
