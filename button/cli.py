@@ -69,7 +69,16 @@ def check_composed_config(arguments: list[str]) -> list[str]:
     return []
 
 
+def merge_command(arguments: list[str]) -> None:
+    """``button merge OUT RUN_DIR...``: run directories merged into a new one (button.merge)."""
+    from button.merge import main as merge_main
+
+    sys.exit(merge_main(arguments))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["merge"]:
+        merge_command(sys.argv[2:])
     problems = check_group_overrides(sys.argv[1:]) or check_composed_config(sys.argv[1:])
     if problems:
         for problem in problems:
