@@ -79,7 +79,9 @@ def merge_command(arguments: list[str]) -> None:
 def main() -> None:
     if sys.argv[1:2] == ["merge"]:
         merge_command(sys.argv[2:])
-    problems = check_group_overrides(sys.argv[1:]) or check_composed_config(sys.argv[1:])
+    from button.launchers import missing_launchers
+
+    problems = check_group_overrides(sys.argv[1:]) or missing_launchers(sys.argv[1:]) or check_composed_config(sys.argv[1:])
     if problems:
         for problem in problems:
             print(f"button: error: {problem}", file=sys.stderr)

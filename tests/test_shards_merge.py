@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hydra import compose, initialize_config_module
 
+from button import launchers
+from button.api import run_pipeline
 from composition.errors import ConfigurationError
 from composition.shard import Shard
 from conftest import read_jsonl, run_button
@@ -109,3 +112,32 @@ def test_bad_shard_on_the_command_line_is_one_line() -> None:
     result = run_button("shard=2/2")
     assert result.returncode == 2
     assert result.stderr == "button: error: shard='2/2': needs N >= 1 and 0 <= I < N, such as shard=0/4 .. shard=3/4\n"
+
+
+def test_a_shard_resumes_on_its_own(tmp_path: Path) -> None:
+    """A shard killed mid-way (its last records lost) finishes its share and no more."""
+    whole = run_pipeline(tmp_path / "whole", ["num_tasks=6", "shard=1/3"])
+    assert whole["tasks"]["kept"] == 2
+    killed = tmp_path / "killed"
+    run_pipeline(killed, ["num_tasks=6", "shard=1/3"])
+    trajectories = (killed / "trajectories.jsonl").read_text().splitlines(keepends=True)
+    (killed / "trajectories.jsonl").write_text(trajectories[0])
+    resumed = run_pipeline(killed, ["num_tasks=6", "shard=1/3"])
+    assert resumed["new_trajectories"] == 1
+    for name in ("tasks.jsonl", "trajectories.jsonl"):
+        assert _lines(killed / name) == _lines(tmp_path / "whole" / name)
+
+
+def test_a_missing_launcher_plugin_is_named_with_its_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert launchers.missing_launchers(["hydra/launcher=joblib", "num_tasks=3"]) == []  # installed by [dev]
+    monkeypatch.setitem(launchers.PLUGIN_LAUNCHERS, "joblib", ("hydra_plugins.not_installed", "hydra-joblib-launcher", "joblib"))
+    assert launchers.missing_launchers(["hydra/launcher=joblib"]) == [
+        "hydra/launcher=joblib needs the hydra-joblib-launcher plugin: pip install 'button-datagen[joblib]'"
+    ]
+
+
+def test_the_slurm_launcher_config_builds_on_submitit() -> None:
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    with initialize_config_module(config_module="conf", version_base=None):
+        launcher = compose("config", overrides=["hydra/launcher=slurm"], return_hydra_config=True).hydra.launcher
+    assert launcher._target_.endswith("SlurmLauncher") and launcher.max_num_timeout > 0
