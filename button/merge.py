@@ -47,6 +47,15 @@ OPERATIONAL = (
     "model.cache_dir",
 )
 SAVED_CONFIG = Path(".hydra") / "config.yaml"
+#: Record files merged, with the key that identifies a record and the model that reads it
+#: (None: copied as they are; an LLM source's intermediate records, when there are any).
+RECORDS: tuple[tuple[str, str, type[BaseModel] | None], ...] = (
+    ("tasks.jsonl", "id", CompositionalTask),
+    ("trajectories.jsonl", "task_id", Trajectory),
+    ("scenarios.jsonl", "id", None),
+    ("atomic_tasks.jsonl", "id", None),
+)
+REQUIRED = {"tasks.jsonl", "trajectories.jsonl"}
 
 
 def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -123,24 +132,26 @@ def _sum_into(total: dict[str, Any], part: Mapping[str, Any]) -> None:
             total.setdefault(key, value)
 
 
-def _merge_records(
-    runs: Sequence[Path], name: str, model: type[BaseModel], key: str, out: JsonlWriter
-) -> Counter[Path]:
-    """Copies the first record of each ``key`` value, read back through its model so it is
-    written exactly as a run writes it; returns how many records of each run were dropped."""
+def _merge_records(runs: Sequence[Path], name: str, key: str, model: type[BaseModel] | None, out: Path) -> Counter[Path]:
+    """Copies the first record of each ``key`` value to ``out``; returns how many of each run's
+    records were dropped. Records with a ``model`` are read back through it, so they are
+    checked and written exactly as a run writes them."""
     seen: set[str] = set()
     duplicates: Counter[Path] = Counter()
-    for run in runs:
-        for number, record in enumerate(read_records(run / name), 1):
-            try:
-                parsed = model.model_validate(record)
-            except ValidationError as error:
-                raise ConfigurationError(f"{run / name}, record {number}: not a {model.__name__} ({error.errors()[0]['msg']})") from None
-            if record[key] in seen:
-                duplicates[run] += 1
-                continue
-            seen.add(record[key])
-            out.write(parsed)
+    with JsonlWriter(out) as writer:
+        for run in runs:
+            for number, record in enumerate(read_records(run / name), 1):
+                try:
+                    parsed = model.model_validate(record) if model is not None else record
+                    identity = record[key]
+                except (ValidationError, KeyError) as error:
+                    problem = error.errors()[0]["msg"] if isinstance(error, ValidationError) else f"no {key}"
+                    raise ConfigurationError(f"{run / name}, record {number}: {problem}") from None
+                if identity in seen:
+                    duplicates[run] += 1
+                    continue
+                seen.add(identity)
+                writer.write(parsed)
     return duplicates
 
 
@@ -157,11 +168,23 @@ def merge_runs(out: Path, runs: Sequence[Path], ignored: Sequence[str] = ()) -> 
     formats = list(dict.fromkeys(f for config in configs for f in config.get("export", {}).get("formats", [])))
     staging = out.parent / f".{out.name}.merging"
     shutil.rmtree(staging, ignore_errors=True)
+    try:
+        stats = _write_merge(staging, runs, configs, formats)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out.exists():
+        out.rmdir()  # checked empty above
+    staging.rename(out)
+    return stats
+
+
+def _write_merge(staging: Path, runs: Sequence[Path], configs: Sequence[Mapping[str, Any]], formats: list[str]) -> dict[str, Any]:
     files = RunFiles(staging)
-    with JsonlWriter(files.tasks) as tasks_out:
-        duplicates = _merge_records(runs, files.tasks.name, CompositionalTask, "id", tasks_out)
-    with JsonlWriter(files.trajectories) as trajectories_out:
-        duplicates += _merge_records(runs, files.trajectories.name, Trajectory, "task_id", trajectories_out)
+    duplicates: Counter[Path] = Counter()
+    for name, key, model in RECORDS:
+        if name in REQUIRED or any((run / name).exists() for run in runs):
+            duplicates += _merge_records(runs, name, key, model, staging / name)
     try:
         exports = ExportSet(staging, formats)
     except ValueError as error:  # a format this installation does not have
@@ -172,12 +195,8 @@ def merge_runs(out: Path, runs: Sequence[Path], ignored: Sequence[str] = ()) -> 
                 exports.write(Trajectory.model_validate(record))
     stats = _merged_stats(files, runs, configs[0], formats, duplicates)
     files.stats.write_text(json.dumps(stats, indent=2) + "\n")
-    merged_config = {**configs[0], "shard": None}
     (staging / SAVED_CONFIG).parent.mkdir()
-    (staging / SAVED_CONFIG).write_text(OmegaConf.to_yaml(OmegaConf.create(merged_config)))
-    if out.exists():
-        out.rmdir()  # checked empty above
-    staging.rename(out)
+    (staging / SAVED_CONFIG).write_text(OmegaConf.to_yaml(OmegaConf.create({**configs[0], "shard": None})))
     return stats
 
 
@@ -250,4 +269,7 @@ def main(arguments: Sequence[str]) -> int:
         f"merged {len(options.runs)} runs into {options.out}: {stats['tasks']['total']} tasks, "
         f"{stats['trajectories']['total']} trajectories ({stats['trajectories']['kept']} kept)"
     )
+    unplayed = stats["tasks"]["kept"] - stats["trajectories"]["total"]
+    if unplayed > 0:
+        print(f"note: {unplayed} kept tasks have no trajectory yet; finish (resume) their runs and merge again")
     return 0
