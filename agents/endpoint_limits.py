@@ -170,6 +170,7 @@ class EndpointLimiter:
         self.served = 0
         self.failures_in_a_row = 0
         self.set_aside_until = 0.0
+        self.times_set_aside = 0
         self.epoch = 0  # bumped by each back-off, so one burst of 429s halves the concurrency once
         self._successes = 0
 
@@ -227,10 +228,20 @@ class EndpointLimiter:
             self.failures_in_a_row += 1
             if self.failures_in_a_row >= self.limits.replica_failures:
                 self.set_aside_until = time.monotonic() + self.limits.replica_cooldown
+                self.times_set_aside += 1
                 log.warning(
                     "%s: %d failures in a row; set aside for %.0f s", self.base_url, self.failures_in_a_row,
                     self.limits.replica_cooldown,
                 )
+
+    def report(self) -> dict[str, Any]:
+        """What stats.json shows of this endpoint."""
+        return {
+            "served": self.served,
+            "peak_in_flight": self.peak_in_flight,
+            "concurrency": self.concurrency,
+            "times_set_aside": self.times_set_aside,
+        }
 
     def _grow(self) -> None:
         """One more slot after as many successes as there are slots (TCP's additive increase)."""

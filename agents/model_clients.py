@@ -279,6 +279,11 @@ class ModelClients:
             self._caches[directory] = diskcache.Cache(str(directory))
         return self._caches[directory]
 
+    def endpoints(self) -> dict[str, dict[str, Any]]:
+        """Per endpoint URL: answers served, peak requests in flight, the concurrency it ended
+        with (below runner.concurrency after adaptive back-offs), and how often it was set aside."""
+        return {url: limiter.report() for url, limiter in self._limiters.items()}
+
     def usage(self) -> dict[str, dict[str, Any]]:
         """Requests (cache hits excluded), retries, failures, cache hits and tokens per model name."""
         return {name: usage.model_dump() for name, usage in self._usage.items()}

@@ -198,6 +198,8 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         exports=settings.export.formats,
         settings={"num_tasks": settings.num_tasks, "seed": settings.seed, "model": settings.model.name, "shard": cfg.get("shard")},
     )
+    if model_clients is not None:
+        summary["endpoints"] = model_clients.endpoints()
     files.stats.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 

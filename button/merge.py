@@ -229,6 +229,7 @@ def _merged_stats(
                 "trajectories": {k: own.get("trajectories", {}).get(k) for k in ("total", "kept")},
                 "duplicates_dropped": duplicates[run],
                 "models": own.get("models", {}),
+                "endpoints": own.get("endpoints", {}),
                 "timings_s": own.get("timings_s", {}),
             }
         )

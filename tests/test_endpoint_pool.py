@@ -245,3 +245,6 @@ def test_a_run_finishes_when_a_replica_dies_mid_way(replicas: list[Replica], tmp
     stats = json.loads((tmp_path / "stats.json").read_text())
     model = next(iter(stats["models"].values()))
     assert model["failed"] == 0 and model["requests"] == replicas[0].served + replicas[1].served
+    endpoints = stats["endpoints"]
+    assert [endpoints[replica.base_url]["served"] for replica in replicas] == [replica.served for replica in replicas]
+    assert endpoints[replicas[1].base_url]["times_set_aside"] >= 1
