@@ -1,7 +1,7 @@
 """`button merge OUT RUN_DIR...`: several run directories (shards, a multirun, reruns) as one.
 
-Records are deduplicated by id (a trajectory by its task: the first run listed wins), the
-exports are rebuilt from the merged kept trajectories with the registered exporters, and
+Records are copied byte for byte, deduplicated by id (a trajectory by its task: the first run
+listed wins); the exports are rebuilt from the merged kept trajectories with the registered exporters, and
 stats.json is recounted from the merged files, with the sources' own figures summed and
 listed one by one. Runs made with settings that change what the data is are refused, naming
 the keys; settings that only change how a run was driven (runner, endpoints, shard, seed,
@@ -16,16 +16,15 @@ import json
 import shutil
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from omegaconf import OmegaConf
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from composition.errors import ButtonError, ConfigurationError
-from composition.jsonl import JsonlWriter, read_records
-from composition.models import CompositionalTask
+from composition.jsonl import JsonlWriter, read_lines
 from environment.export import ExportSet
 from environment.run_files import RunFiles
 from environment.summary import build_stats, parse_prices
@@ -47,13 +46,13 @@ OPERATIONAL = (
     "model.cache_dir",
 )
 SAVED_CONFIG = Path(".hydra") / "config.yaml"
-#: Record files merged, with the key that identifies a record and the model that reads it
-#: (None: copied as they are; an LLM source's intermediate records, when there are any).
-RECORDS: tuple[tuple[str, str, type[BaseModel] | None], ...] = (
-    ("tasks.jsonl", "id", CompositionalTask),
-    ("trajectories.jsonl", "task_id", Trajectory),
-    ("scenarios.jsonl", "id", None),
-    ("atomic_tasks.jsonl", "id", None),
+#: Record files merged, with the key that identifies a record (a trajectory: its task's id);
+#: an LLM source's scenarios and atomic tasks come along when there are any.
+RECORDS = (
+    ("tasks.jsonl", "id"),
+    ("trajectories.jsonl", "task_id"),
+    ("scenarios.jsonl", "id"),
+    ("atomic_tasks.jsonl", "id"),
 )
 REQUIRED = {"tasks.jsonl", "trajectories.jsonl"}
 
@@ -132,26 +131,29 @@ def _sum_into(total: dict[str, Any], part: Mapping[str, Any]) -> None:
             total.setdefault(key, value)
 
 
-def _merge_records(runs: Sequence[Path], name: str, key: str, model: type[BaseModel] | None, out: Path) -> Counter[Path]:
-    """Copies the first record of each ``key`` value to ``out``; returns how many of each run's
-    records were dropped. Records with a ``model`` are read back through it, so they are
-    checked and written exactly as a run writes them."""
+def _merge_records(
+    runs: Sequence[Path], name: str, key: str, out: Path, on_copied: Callable[[dict[str, Any]], None] | None = None
+) -> Counter[Path]:
+    """Copies, byte for byte, the first record of each ``key`` value to ``out`` (handing each
+    copied record to ``on_copied``); returns how many records of each run were dropped."""
     seen: set[str] = set()
     duplicates: Counter[Path] = Counter()
     with JsonlWriter(out) as writer:
         for run in runs:
-            for number, record in enumerate(read_records(run / name), 1):
+            for number, line in enumerate(read_lines(run / name), 1):
                 try:
-                    parsed = model.model_validate(record) if model is not None else record
-                    identity = record[key]
-                except (ValidationError, KeyError) as error:
-                    problem = error.errors()[0]["msg"] if isinstance(error, ValidationError) else f"no {key}"
-                    raise ConfigurationError(f"{run / name}, record {number}: {problem}") from None
-                if identity in seen:
+                    record = json.loads(line)
+                except ValueError:
+                    record = None
+                if not isinstance(record, dict) or not isinstance(record.get(key), str):
+                    raise ConfigurationError(f"{run / name}, line {number}: not a JSON record with a {key!r}")
+                if record[key] in seen:
                     duplicates[run] += 1
                     continue
-                seen.add(identity)
-                writer.write(parsed)
+                seen.add(record[key])
+                writer.write_line(line)
+                if on_copied is not None:
+                    on_copied(record)
     return duplicates
 
 
@@ -181,18 +183,24 @@ def merge_runs(out: Path, runs: Sequence[Path], ignored: Sequence[str] = ()) -> 
 
 def _write_merge(staging: Path, runs: Sequence[Path], configs: Sequence[Mapping[str, Any]], formats: list[str]) -> dict[str, Any]:
     files = RunFiles(staging)
-    duplicates: Counter[Path] = Counter()
-    for name, key, model in RECORDS:
-        if name in REQUIRED or any((run / name).exists() for run in runs):
-            duplicates += _merge_records(runs, name, key, model, staging / name)
     try:
         exports = ExportSet(staging, formats)
     except ValueError as error:  # a format this installation does not have
         raise ConfigurationError(f"export.formats of {runs[0]}: {error}") from None
-    with exports:
-        for record in read_records(files.trajectories):
-            if record.get("kept"):
+
+    def export(record: dict[str, Any]) -> None:
+        if record.get("kept"):
+            try:
                 exports.write(Trajectory.model_validate(record))
+            except ValidationError as error:
+                raise ConfigurationError(f"trajectory {record.get('id')}: not a trajectory ({error.errors()[0]['msg']})") from None
+
+    duplicates: Counter[Path] = Counter()
+    with exports:
+        for name, key in RECORDS:
+            if name in REQUIRED or any((run / name).exists() for run in runs):
+                on_copied = export if name == files.trajectories.name else None
+                duplicates += _merge_records(runs, name, key, staging / name, on_copied)
     stats = _merged_stats(files, runs, configs[0], formats, duplicates)
     files.stats.write_text(json.dumps(stats, indent=2) + "\n")
     (staging / SAVED_CONFIG).parent.mkdir()

@@ -18,8 +18,8 @@ from pydantic import BaseModel
 Record = TypeVar("Record", bound=BaseModel)
 
 
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield every complete record of a JSONL file; a missing file yields nothing."""
+def read_lines(path: Path) -> Iterator[bytes]:
+    """Yield every complete record of a JSONL file as its line's bytes; a missing file yields nothing."""
     if not path.exists():
         return
     with path.open("rb") as handle:
@@ -27,7 +27,13 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
             if not raw.endswith(b"\n"):
                 return  # the tail of an interrupted write
             if raw.strip():
-                yield json.loads(raw)
+                yield raw
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield every complete record of a JSONL file; a missing file yields nothing."""
+    for raw in read_lines(path):
+        yield json.loads(raw)
 
 
 class JsonlWriter:
@@ -50,7 +56,11 @@ class JsonlWriter:
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
         text = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record, ensure_ascii=False)
-        self._handle.write(text.encode("utf-8") + b"\n")
+        self.write_line(text.encode("utf-8") + b"\n")
+
+    def write_line(self, line: bytes) -> None:
+        """A record already serialized, as read by read_lines (ending in a newline)."""
+        self._handle.write(line)
         self._handle.flush()
 
     def close(self) -> None:
