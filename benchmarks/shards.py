@@ -14,44 +14,54 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.measure import run_child
+from benchmarks.measure import ChildRun, run_child
 
 
 def _lines(path: Path) -> set[str]:
     return set(path.read_text().splitlines())
 
 
-def _checked(arguments: list[str]) -> float:
+def _checked(arguments: list[str]) -> ChildRun:
     child = run_child(arguments, timeout=1800)
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(arguments)} failed ({child.returncode}):\n{child.stderr[-2000:]}")
-    return child.wall
+    return child
 
 
 def measure(tasks: int, shards: int, work: Path) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     common = [f"num_tasks={tasks}", "runner.progress=false"]
     single = work / "single"
-    single_wall = _checked(["-m", "button", f"hydra.run.dir={single}", *common])
+    single_run = _checked(["-m", "button", f"hydra.run.dir={single}", *common])
     sweep = work / "sweep"
     shard_list = ",".join(f"{index}/{shards}" for index in range(shards))
     launch = ["-m", "button", "-m", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={shards}"]
-    sharded_wall = _checked([*launch, f"hydra.sweep.dir={sweep}", f"shard={shard_list}", *common])
+    sharded_run = _checked([*launch, f"hydra.sweep.dir={sweep}", f"shard={shard_list}", *common])
+    shard_dirs = [sweep / str(index) for index in range(shards)]
     merged = work / "merged"
-    merge_wall = _checked(["-m", "button", "merge", str(merged), *(str(sweep / str(i)) for i in range(shards))])
+    merge_run = _checked(["-m", "button", "merge", str(merged), *map(str, shard_dirs)])
     trajectories = len((single / "trajectories.jsonl").read_text().splitlines())
+    single_wall, sharded_wall, merge_wall = single_run.wall, sharded_run.wall, merge_run.wall
     total = sharded_wall + merge_wall
     return {
         "tasks": tasks,
         "shards": shards,
+        "cores": os.cpu_count(),
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
         "trajectories": trajectories,
         "single_wall_s": round(single_wall, 2),
+        "single_cpu_s": round(single_run.cpu, 2),
         "single_trajectories_per_s": round(trajectories / single_wall, 1),
         "sharded_wall_s": round(sharded_wall, 2),
+        "sharded_cpu_s": round(sharded_run.cpu, 2),  # the launcher and the shard processes it reaped
+        "shard_walls_s": [json.loads((d / "stats.json").read_text())["timings_s"]["wall"] for d in shard_dirs],
         "merge_wall_s": round(merge_wall, 2),
         "sharded_trajectories_per_s": round(trajectories / total, 1),
         "speedup": round(single_wall / total, 2),

@@ -146,7 +146,7 @@ def _merge_records(
                 except ValueError:
                     record = None
                 if not isinstance(record, dict) or not isinstance(record.get(key), str):
-                    raise ConfigurationError(f"{run / name}, line {number}: not a JSON record with a {key!r}")
+                    raise ConfigurationError(f"{run / name}, line {number}: not a JSON record with key {key!r}")
                 if record[key] in seen:
                     duplicates[run] += 1
                     continue
