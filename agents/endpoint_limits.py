@@ -277,10 +277,6 @@ class EndpointPool:
     def base_url(self) -> str:
         return self.replicas[0].base_url
 
-    @property
-    def in_flight(self) -> int:
-        return sum(replica.in_flight for replica in self.replicas)
-
     async def budget(self, messages: Sequence[LLMMessage] = (), max_tokens: int | None = None) -> None:
         await self._budgets.take(messages, max_tokens)
 
@@ -297,7 +293,7 @@ class EndpointPool:
         """The chosen replica, and the request with its URL moved onto that replica's base URL."""
         replica = self.choose()
         url = str(request.url)
-        if replica is self.replicas[0] or not url.startswith(self.base_url):
+        if replica is self.replicas[0] or not url.startswith(self.base_url + "/"):
             return replica, request
         request.url = httpx2.URL(replica.base_url + url[len(self.base_url) :])
         request.headers["Host"] = request.url.netloc.decode("ascii")
