@@ -70,7 +70,7 @@ class ModelConfig(BaseModel):
         if isinstance(value, list):
             if not value:
                 raise ValueError("a pool needs at least one URL (or null for OpenAI's endpoint)")
-            if len(set(value)) != len(value):
+            if len({url.rstrip("/") for url in value}) != len(value):
                 raise ValueError("each replica's URL may appear once")
             return value[0] if len(value) == 1 else value
         return value

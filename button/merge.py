@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from composition.errors import ButtonError, ConfigurationError
 from composition.jsonl import JsonlWriter, read_lines
+from composition.shard import Shard
 from environment.export import ExportSet
 from environment.run_files import RunFiles
 from environment.summary import build_stats, parse_prices
@@ -255,7 +256,26 @@ def _merged_stats(
         currency=pricing.get("currency", "USD"),
     )
     summary["sources"] = sources
+    summary["missing_shards"] = missing_shards([source["settings"] for source in sources])
     return summary
+
+
+def missing_shards(settings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Shards of a sharded run (same seed and num_tasks) that are not among the merged runs."""
+    present: dict[tuple[Any, Any, int], set[int]] = {}
+    for run in settings:
+        try:
+            shard = Shard.parse(run.get("shard"))
+        except ConfigurationError:
+            continue
+        if shard is not None:
+            present.setdefault((run.get("seed"), run.get("num_tasks"), shard.count), set()).add(shard.index)
+    return [
+        f"{index}/{count} (seed={seed}, num_tasks={num_tasks})"
+        for (seed, num_tasks, count), indices in present.items()
+        for index in range(count)
+        if index not in indices
+    ]
 
 
 def main(arguments: Sequence[str]) -> int:
@@ -278,6 +298,8 @@ def main(arguments: Sequence[str]) -> int:
         f"merged {len(options.runs)} runs into {options.out}: {stats['tasks']['total']} tasks, "
         f"{stats['trajectories']['total']} trajectories ({stats['trajectories']['kept']} kept)"
     )
+    if stats["missing_shards"]:
+        print(f"note: shards not among the inputs, so this is not the whole run: {', '.join(stats['missing_shards'])}")
     unplayed = stats["tasks"]["kept"] - stats["trajectories"]["total"]
     if unplayed > 0:
         print(f"note: {unplayed} kept tasks have no trajectory yet; finish (resume) their runs and merge again")

@@ -20,7 +20,8 @@ import pytest
 from autogen_core.models import UserMessage
 
 from agents.endpoint_limits import EndpointLimiter, EndpointLimits, EndpointPool
-from agents.model_clients import ModelClients
+from agents.model_clients import ModelClients, parse_model_config
+from composition.errors import ConfigurationError
 from conftest import read_jsonl, run_button
 
 ANSWER = "All done."
@@ -248,3 +249,14 @@ def test_a_run_finishes_when_a_replica_dies_mid_way(replicas: list[Replica], tmp
     endpoints = stats["endpoints"]
     assert [endpoints[replica.base_url]["served"] for replica in replicas] == [replica.served for replica in replicas]
     assert endpoints[replicas[1].base_url]["times_set_aside"] >= 1
+
+
+@pytest.mark.parametrize(
+    "urls,problem",
+    [([], "a pool needs at least one URL"), (["http://a/v1", "http://a/v1/"], "each replica's URL may appear once")],
+)
+def test_a_bad_pool_is_one_line(urls: list[str], problem: str) -> None:
+    with pytest.raises(ConfigurationError, match=f"^model.base_url=.*{problem}") as raised:
+        parse_model_config({"provider": "openai", "base_url": urls})
+    assert "\n" not in str(raised.value)
+    assert parse_model_config({"provider": "openai", "base_url": ["http://a/v1"]}).base_url == "http://a/v1"  # a pool of one

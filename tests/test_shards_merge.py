@@ -65,6 +65,7 @@ def test_merged_shards_equal_the_single_run(runs: dict[str, Path]) -> None:
     for key in ("tasks", "trajectories", "exports"):
         assert merged[key] == alone[key]
     assert [source["settings"]["shard"] for source in merged["sources"]] == ["0/2", "1/2"]
+    assert merged["missing_shards"] == [] and "note" not in result.stdout
     assert sum(source["trajectories"]["total"] for source in merged["sources"]) == alone["trajectories"]["total"]
     assert {s: _tree_digest(runs[s]) for s in ("shard0", "shard1")} == inputs_before  # inputs untouched
     # The merge is a run directory too: merging it with a shard again adds nothing.
@@ -88,6 +89,7 @@ def test_merge_refuses_runs_made_with_other_settings(runs: dict[str, Path]) -> N
     assert not out.exists()
     result = run_button("merge", str(out), str(runs["shard0"]), str(other), "--ignore", "environment")
     assert result.returncode == 0, result.stderr
+    assert "shards not among the inputs, so this is not the whole run: 1/2 (seed=3, num_tasks=10)" in result.stdout
 
 
 def test_merge_refuses_to_write_into_an_input(runs: dict[str, Path]) -> None:
