@@ -196,7 +196,12 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         currency=cfg.get("pricing", {}).get("currency", "USD"),
         runner_errors=timings.runner_errors,
         exports=settings.export.formats,
-        settings={"num_tasks": settings.num_tasks, "seed": settings.seed, "model": settings.model.name, "shard": cfg.get("shard")},
+        settings={
+            "num_tasks": settings.num_tasks,
+            "seed": settings.seed,
+            "model": settings.model.name,
+            "shard": cfg.get("shard"),
+        },
     )
     if model_clients is not None:
         summary["endpoints"] = model_clients.endpoints()

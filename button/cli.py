@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 from importlib.resources import files
 
+from button.launchers import missing_launchers
+
 CONFIG_PACKAGE = "conf"
 
 
@@ -79,8 +81,6 @@ def merge_command(arguments: list[str]) -> None:
 def main() -> None:
     if sys.argv[1:2] == ["merge"]:
         merge_command(sys.argv[2:])
-    from button.launchers import missing_launchers
-
     problems = check_group_overrides(sys.argv[1:]) or missing_launchers(sys.argv[1:]) or check_composed_config(sys.argv[1:])
     if problems:
         for problem in problems:
