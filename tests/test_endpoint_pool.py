@@ -35,7 +35,6 @@ class Replica:
         self.stop_after = stop_after
         self.status = status
         self.served = 0
-        self.dropped = 0
         self.stopped = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -72,7 +71,6 @@ class Replica:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 time.sleep(replica.latency)
                 if replica.stopped.is_set():
-                    replica.dropped += 1
                     self.close_connection = True  # hang up without an answer, as a killed server does
                     return
                 if replica.status != 200:
