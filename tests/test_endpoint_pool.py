@@ -36,6 +36,7 @@ class Replica:
         self.status = status
         self.served = 0
         self.stopped = threading.Event()
+        self._closed = False
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -47,16 +48,26 @@ class Replica:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
     def stop(self) -> None:
-        if not self.stopped.is_set():
-            self.stopped.set()
-            self._server.shutdown()
-            self._server.server_close()
-
-    def _answered(self) -> None:
+        """Hang up on whatever arrives from now on and close the listening socket."""
+        self.stopped.set()
         with self._lock:
-            self.served += 1
-            if self.stop_after is not None and self.served == self.stop_after:
-                threading.Thread(target=self.stop, daemon=True).start()
+            if self._closed:
+                return
+            self._closed = True
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _admit(self) -> bool:
+        """Whether to answer this request; the answer that reaches ``stop_after`` stops the replica."""
+        with self._lock:
+            if self.stopped.is_set():
+                return False
+            if self.status == 200:
+                self.served += 1
+                if self.served == self.stop_after:
+                    self.stopped.set()  # later requests are dropped from now on
+                    threading.Thread(target=self.stop, daemon=True).start()
+            return True
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         replica = self
@@ -70,7 +81,7 @@ class Replica:
             def do_POST(self) -> None:  # noqa: N802 - stdlib naming
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 time.sleep(replica.latency)
-                if replica.stopped.is_set():
+                if not replica._admit():
                     self.close_connection = True  # hang up without an answer, as a killed server does
                     return
                 if replica.status != 200:
@@ -82,8 +93,6 @@ class Replica:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
-                if replica.status == 200:
-                    replica._answered()
 
         return Handler
 
