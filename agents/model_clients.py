@@ -26,10 +26,10 @@ from autogen_core.models import (
 from autogen_ext.cache_store.diskcache import DiskCacheStore
 from autogen_ext.models.cache import CHAT_CACHE_VALUE_TYPE, ChatCompletionCache
 from autogen_ext.models.openai import OpenAIChatCompletionClient
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.client_wrapper import WrappedClient
-from agents.endpoint_limits import EndpointLimiter, EndpointLimits, LimitedHttpClient
+from agents.endpoint_limits import EndpointLimiter, EndpointLimits, EndpointPool, LimitedHttpClient
 from agents.resilience import ResilientClient
 from composition.errors import ConfigurationError
 from composition.ids import canonical_json, content_id
@@ -54,7 +54,9 @@ class ModelConfig(BaseModel):
 
     provider: Literal["offline", "openai"] = "offline"
     name: str = Field(default="offline", min_length=1)
-    base_url: str | None = Field(default=None, description="None means OpenAI's own endpoint.")
+    base_url: str | list[str] | None = Field(
+        default=None, description="None means OpenAI's own endpoint; a list, replicas of one model (a pool)."
+    )
     api_key_env: str | None = Field(
         default="OPENAI_API_KEY", description="Environment variable holding the key; null for keyless local servers."
     )
@@ -68,6 +70,23 @@ class ModelConfig(BaseModel):
     function_calling: bool = True
     json_output: bool = True
     cache_dir: str | None = Field(default=None, description="Disk cache of responses; null disables it.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _replicas(cls, value: str | list[str] | None) -> str | list[str] | None:
+        if isinstance(value, list):
+            if not value:
+                raise ValueError("a pool needs at least one URL (or null for OpenAI's endpoint)")
+            if len({url.rstrip("/") for url in value}) != len(value):
+                raise ValueError("each replica's URL may appear once")
+            return value[0] if len(value) == 1 else value
+        return value
+
+    @property
+    def endpoints(self) -> list[str]:
+        """The replicas' URLs (one for a lone endpoint), without trailing slashes."""
+        urls = self.base_url if isinstance(self.base_url, list) else [self.base_url or OPENAI_ENDPOINT]
+        return [url.rstrip("/") for url in urls]
 
     def model_info(self) -> ModelInfo:
         return ModelInfo(
@@ -252,18 +271,18 @@ class ModelClients:
             raise ConfigurationError(
                 "model.provider is 'offline', which has no chat client; choose a model preset such as model=openai"
             )
-        limiter = self.limiter(config.base_url)
+        limiter = self.pool(config.endpoints)
         client: ChatCompletionClient = OpenAIChatCompletionClient(
             model=config.name,
             api_key=read_api_key(config),
-            base_url=config.base_url,
+            base_url=limiter.base_url if config.base_url is not None else None,
             temperature=config.temperature,
             max_tokens=config.max_tokens,
             timeout=config.timeout,
             max_retries=0,  # ResilientClient retries, so every attempt is limited and counted
             model_info=config.model_info(),
             include_name_in_message=False,  # many OpenAI-compatible servers reject `name`
-            http_client=LimitedHttpClient(limiter),  # holds an endpoint slot per HTTP exchange
+            http_client=LimitedHttpClient(limiter),  # picks the replica, holds its slot per HTTP exchange
         )
         usage = self._usage.setdefault(config.name, ModelUsage())
         client = ResilientClient(
@@ -279,14 +298,23 @@ class ModelClients:
         """The one limiter of an endpoint, shared by every model, stage and role that uses it."""
         endpoint = (base_url or OPENAI_ENDPOINT).rstrip("/")
         if endpoint not in self._limiters:
-            self._limiters[endpoint] = EndpointLimiter(self.limits)
+            self._limiters[endpoint] = EndpointLimiter(self.limits, endpoint)
         return self._limiters[endpoint]
+
+    def pool(self, endpoints: Sequence[str]) -> EndpointLimiter | EndpointPool:
+        """A lone endpoint's limiter, or a pool over the replicas' (each shared as above)."""
+        limiters = [self.limiter(url) for url in endpoints]
+        return limiters[0] if len(limiters) == 1 else EndpointPool(limiters)
 
     def _cache(self, root: str | Path, config: ModelConfig) -> tuple[diskcache.Cache, dict[str, bool]] | None:
         """The cache directory of everything that shapes an answer (the key covers messages and
-        create args but not the model); timeouts, retries and the key's variable do not.
+        create args but not the model); timeouts, retries and the key's variable do not. A
+        pool's answers are cached under its set of replicas, whichever replica gave them.
         None, with a warning, when the cache cannot be opened: the run goes on uncached."""
-        directory = Path(root) / content_id("model", config.model_dump(exclude=NOT_IN_CACHE_KEY))
+        identity = config.model_dump(exclude=NOT_IN_CACHE_KEY)
+        if isinstance(config.base_url, list):
+            identity["base_url"] = sorted(config.endpoints)
+        directory = Path(root) / content_id("model", identity)
         if directory not in self._caches:
             try:
                 self._caches[directory] = (diskcache.Cache(str(directory)), {})
@@ -294,6 +322,11 @@ class ModelClients:
                 log.warning("response cache %s cannot be opened (%s); the run goes on uncached", directory, error)
                 self._caches[directory] = None
         return self._caches[directory]
+
+    def endpoints(self) -> dict[str, dict[str, Any]]:
+        """Per endpoint URL: answers served, peak requests in flight, the concurrency it ended
+        with (below runner.concurrency after adaptive back-offs), and how often it was set aside."""
+        return {url: limiter.report() for url, limiter in self._limiters.items()}
 
     def usage(self) -> dict[str, dict[str, Any]]:
         """Requests (cache hits excluded), retries, failures, cache hits and tokens per model name."""

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from agents.client_wrapper import WrappedClient
-from agents.endpoint_limits import EndpointLimiter, EndpointLimits
+from agents.endpoint_limits import EndpointLimiter, EndpointLimits, EndpointPool
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class ResilientClient(WrappedClient):
     def __init__(
         self,
         inner: ChatCompletionClient,
-        limiter: EndpointLimiter,
+        limiter: EndpointLimiter | EndpointPool,
         counter: RetryCounter,
         *,
         max_retries: int,

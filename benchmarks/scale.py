@@ -17,6 +17,9 @@ Scenarios (each may be named with --scenario, repeated; ``all`` runs every one):
   hammering the same endpoint with as many concurrent requests, measured in the same process:
   with a minimal two-message body (the headline ratio), and replaying a sample of the run's
   own request bodies (the same payloads, so the gap left is the framework's own work).
+- ``pool``: the ``utilization`` run against one endpoint, then against a pool of two
+  (``model.base_url=[a,b]``) at the same ``runner.concurrency`` per endpoint; requests per
+  second of each, their ratio (ideally 2), and how the pool's requests split between replicas.
 - ``faults``: ``button`` in a child process against an endpoint that answers 10% 429
   (Retry-After: 0), 5% 500 and 8% garbage; exit code, tracebacks on stderr, rejections
   without a reason, and every export file read strictly.
@@ -64,6 +67,7 @@ DEFAULTS = {
     "utilization": Scenario(tasks=300, concurrency=64, latency=0.5, jitter=0.25),
     "cpu": Scenario(tasks=300, concurrency=128, latency=0.02, jitter=0.0),
     "faults": Scenario(tasks=100, concurrency=32, latency=0.1, jitter=0.05),
+    "pool": Scenario(tasks=80, concurrency=16, latency=0.5, jitter=0.25),
 }
 FAULTS = Faults(rate_429=0.10, rate_500=0.05, rate_garbage=0.08)
 
@@ -302,12 +306,39 @@ async def faults(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[C
     ]
 
 
+async def pool(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[Check]]:
+    settings = EndpointSettings(latency=scenario.latency, jitter=scenario.jitter)
+    with EndpointProcess(settings) as alone:
+        single = await _timed_pipeline(work / "pool-1", llm_overrides(alone.base_url, scenario))
+        single_requests = alone.stats()["requests"]
+    with EndpointProcess(settings) as first, EndpointProcess(replace(settings, seed=1)) as second:
+        replicas = f"[{first.base_url},{second.base_url}]"
+        pooled = await _timed_pipeline(work / "pool-2", llm_overrides(replicas, scenario))
+        served = [first.stats()["requests"], second.stats()["requests"]]
+    single_rate, pooled_rate = single_requests / single.wall, sum(served) / pooled.wall
+    ratio = pooled_rate / single_rate
+    result = {
+        "tasks": scenario.tasks,
+        "concurrency_per_endpoint": scenario.concurrency,
+        "latency_s": scenario.latency,
+        "jitter_s": scenario.jitter,
+        "one_endpoint_requests_per_s": single_rate,
+        "pool_requests_per_s": pooled_rate,
+        "pool_ratio": ratio,
+        "pool_requests_by_replica": served,
+        "pool_wall_s": pooled.wall,
+        "one_endpoint_wall_s": single.wall,
+    }
+    return result, [Check("pool of 2 req/s / one endpoint req/s", ratio, ">= 1.6", ratio >= 1.6)]
+
+
 RUNS: dict[str, Callable[[Scenario, Path], Awaitable[tuple[dict[str, Any], list[Check]]]]] = {
     "offline": offline,
     "offline-scale": offline_scale,
     "utilization": utilization,
     "cpu": cpu_bound,
     "faults": faults,
+    "pool": pool,
 }
 
 
@@ -317,7 +348,8 @@ def table(results: dict[str, dict[str, Any]], checks: list[Check]) -> str:
         "trajectories_per_s", "cpu_ms_per_message", "peak_rss_mb", "wall_s", "utilization", "requests_per_s",
         "ideal_requests_per_s", "share_of_ideal_rate", "before_first_request_s", "drain_s", "after_last_answer_s",
         "active_window_utilization", "cpu_ms_per_request", "ratio_to_bare_client", "ratio_to_bare_client_same_bodies", "kept",
-        "trajectories", "exit_code", "unexplained_rejections",
+        "trajectories", "exit_code", "unexplained_rejections", "one_endpoint_requests_per_s", "pool_requests_per_s",
+        "pool_ratio",
     )
     for scenario, result in results.items():
         for key in shown:

@@ -30,6 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from agents.context import RoleFactory
 from composition.errors import ButtonError, ConfigurationError
 from composition.jsonl import is_write_failure, read_records, write_whole
+from composition.shard import Shard, shard_stream
 from composition.stats import PipelineStats
 from environment.controller import EnvironmentController
 from environment.export import ExportSet
@@ -166,6 +167,8 @@ async def _generate(
     prices = parse_prices(OmegaConf.to_container(cfg.pricing, resolve=True) if "pricing" in cfg else None)
     model_clients = _model_clients(cfg, settings)
     source_options = OmegaConf.to_container(cfg.composition.source, resolve=True)
+    shard = Shard.parse(cfg.get("shard"))
+    limit = shard.kept_share(settings.num_tasks) if shard else settings.num_tasks  # what this process keeps
     try:
         source = _instantiate_reporting_cause(
             source_options,
@@ -201,7 +204,8 @@ async def _generate(
                 on_kept=exports.write,
             )
             stop.on_stop(runner.stop)
-            timings = await runner.run(source.generate(settings.num_tasks), limit=settings.num_tasks)
+            tasks = shard_stream(source.generate(settings.num_tasks), shard)
+            timings = await runner.run(tasks, limit=limit)
     finally:
         if model_clients is not None:
             await model_clients.close()
@@ -222,7 +226,9 @@ async def _generate(
         exports=settings.export.formats,
         settings=summarize(history, settings.num_tasks),
     )
-    summary["ending"] = ending.ending(summary, settings.num_tasks, getattr(source, "end_reason", None), stop.name)
+    summary["ending"] = ending.ending(summary, limit, getattr(source, "end_reason", None), stop.name)
+    if model_clients is not None:
+        summary["endpoints"] = model_clients.endpoints()
     write_whole(files.stats, json.dumps(summary, indent=2) + "\n")
     return summary
 

@@ -12,6 +12,8 @@ import signal
 import sys
 from importlib.resources import files
 
+from button.launchers import missing_launchers
+
 CONFIG_PACKAGE = "conf"
 
 #: What an environment variable's name looks like; anything else in ``*api_key_env`` is refused.
@@ -114,7 +116,12 @@ def main() -> None:
 
     if len(sys.argv) > 1 and sys.argv[1] in SUBCOMMANDS:
         sys.exit(run_subcommand(sys.argv[1], sys.argv[2:]))
-    problems = check_no_keys(sys.argv[1:]) or check_group_overrides(sys.argv[1:]) or check_composed_config(sys.argv[1:])
+    problems = (
+        check_no_keys(sys.argv[1:])
+        or check_group_overrides(sys.argv[1:])
+        or missing_launchers(sys.argv[1:])
+        or check_composed_config(sys.argv[1:])
+    )
     if problems:
         for problem in problems:
             print(f"button: error: {problem}", file=sys.stderr)

@@ -26,7 +26,7 @@ NOT_GENERATION = (
     "composition.source.concurrency", "composition.source.patience",
 )
 #: The settings stats.json summarizes, under these names.
-SUMMARIZED = {"seed": "seed", "model.name": "model", "environment.protocol": "protocol"}
+SUMMARIZED = {"seed": "seed", "model.name": "model", "environment.protocol": "protocol", "shard": "shard"}
 
 
 class ResumeSettingsChanged(ConfigurationError):

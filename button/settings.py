@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from composition.errors import ConfigurationError
+from composition.shard import Shard
 
 
 class _Group(BaseModel):
@@ -52,6 +53,7 @@ class Settings(_Group):
 
 def validate_settings(config: dict[str, Any]) -> Settings:
     """Validate the composed config, raising ConfigurationError with one line per problem."""
+    Shard.parse(config.get("shard"))  # a bad shard is its own one-line error
     try:
         return Settings.model_validate(config)
     except ValidationError as error:

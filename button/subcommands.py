@@ -1,4 +1,4 @@
-"""``button show`` and ``button report``: commands that read a run directory instead of running one.
+"""``button show``, ``button report`` and ``button merge``: commands that read run directories instead of running one.
 
 A first argument naming one of them is taken out of Hydra's hands; anything else is an
 override for a run.
@@ -12,7 +12,7 @@ from importlib import import_module
 
 from composition.errors import ButtonError
 
-SUBCOMMANDS = {"show": "button.show", "report": "button.report"}
+SUBCOMMANDS = {"show": "button.show", "report": "button.report", "merge": "button.merge"}
 
 
 def run_subcommand(name: str, arguments: Sequence[str]) -> int:

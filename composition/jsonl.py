@@ -29,8 +29,8 @@ def is_write_failure(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in WRITE_FAILURES
 
 
-def read_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield every complete record of a JSONL file; a missing file yields nothing."""
+def read_lines(path: Path) -> Iterator[bytes]:
+    """Yield every complete record of a JSONL file as its line's bytes; a missing file yields nothing."""
     if not path.exists():
         return
     with path.open("rb") as handle:
@@ -38,7 +38,13 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
             if not raw.endswith(b"\n"):
                 return  # the tail of an interrupted write
             if raw.strip():
-                yield json.loads(raw)
+                yield raw
+
+
+def read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield every complete record of a JSONL file; a missing file yields nothing."""
+    for raw in read_lines(path):
+        yield json.loads(raw)
 
 
 class JsonlWriter:
@@ -62,15 +68,20 @@ class JsonlWriter:
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
         text = record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record, ensure_ascii=False)
-        line = memoryview(text.encode("utf-8") + b"\n")
+        self.write_line(text.encode("utf-8") + b"\n")
+
+    def write_line(self, line: bytes) -> None:
+        """A record already serialized, as read by read_lines (ending in a newline); a write the
+        disk refuses is cut back to the last whole record before the error goes on."""
+        view = memoryview(line)
         try:
             written = 0
-            while written < len(line):
-                written += self._handle.write(line[written:]) or 0
+            while written < len(view):
+                written += self._handle.write(view[written:]) or 0
         except OSError:
             self._handle.truncate(self._size)
             raise
-        self._size += len(line)
+        self._size += len(view)
 
     def close(self) -> None:
         try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from conftest import REPO
 
-SCENARIOS = ("offline", "offline-scale", "utilization", "cpu", "faults")
+SCENARIOS = ("offline", "offline-scale", "utilization", "cpu", "faults", "pool")
 
 
 def test_every_scenario_reports_its_numbers(tmp_path: Path) -> None:
@@ -57,6 +57,9 @@ def test_every_scenario_reports_its_numbers(tmp_path: Path) -> None:
     assert faults["exit_code"] == 0 and faults["trajectories"] == 6
     assert faults["unexplained_rejections"] == 0
     assert set(faults["export_records_with_problems"]) == {"button", "openai", "sharegpt"}
+
+    pool = results["pool"]
+    assert all(pool["pool_requests_by_replica"]) and pool["pool_ratio"] > 0  # both replicas served
 
     assert {check["name"] for check in document["checks"]} >= {
         "endpoint utilization",
