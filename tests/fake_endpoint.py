@@ -15,7 +15,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,6 +41,13 @@ _handling = threading.local()
 def request_role() -> str:
     """The ``X-Button-Role`` of the request being answered (empty when it carries none)."""
     return getattr(_handling, "role", "")
+
+
+def answer(responder: Responder, body: dict[str, Any], headers: Mapping[str, str]) -> Reply:
+    """``responder``'s reply to one request; responders read its role with :func:`request_role`.
+    Any loopback server of the tests answers through this, so responders work behind each."""
+    _handling.role = headers.get(ROLE_HEADER, "")
+    return responder(body)
 
 _completion_ids = itertools.count()
 
@@ -165,8 +172,7 @@ class LoopbackChatServer:
                     if not self.path.rstrip("/").endswith("/chat/completions"):
                         reply = Reply({"error": {"message": f"no route {self.path}"}}, status=404)
                     else:
-                        _handling.role = self.headers.get(ROLE_HEADER, "")
-                        reply = server.responder(body)
+                        reply = answer(server.responder, body, self.headers)
                     if reply.delay > 0:
                         time.sleep(reply.delay)
                 finally:

@@ -11,7 +11,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from agents.endpoint_limits import EndpointLimiter, EndpointLimits, EndpointPool
 from agents.model_clients import ModelClients, parse_model_config
 from composition.errors import ConfigurationError
 from conftest import read_jsonl, run_button
+from fake_endpoint import Reply, answer
+from scale_responders import PipelineResponder
 
 ANSWER = "All done."
 
@@ -30,8 +32,15 @@ ANSWER = "All done."
 class Replica:
     """One replica on 127.0.0.1; ``stop_after`` stops it once it has answered that many requests."""
 
-    def __init__(self, latency: float = 0.02, stop_after: int | None = None, status: int = 200) -> None:
+    def __init__(
+        self,
+        latency: float = 0.02,
+        stop_after: int | None = None,
+        status: int = 200,
+        respond: Callable[[dict[str, Any]], Reply] | None = None,
+    ) -> None:
         self.latency = latency
+        self.respond = respond
         self.stop_after = stop_after
         self.status = status
         self.served = 0
@@ -86,6 +95,8 @@ class Replica:
                     return
                 if replica.status != 200:
                     payload = json.dumps({"error": {"message": "slow down", "type": "rate_limit"}}).encode()
+                elif replica.respond is not None:
+                    payload = json.dumps(answer(replica.respond, body, self.headers).body).encode()
                 else:
                     payload = json.dumps(completion(body["model"])).encode()
                 self.send_response(replica.status)
@@ -227,16 +238,20 @@ def test_the_pool_prefers_the_least_loaded_replica_that_is_not_set_aside() -> No
     assert pool.choose() is b  # everyone set aside: the one back soonest
 
 
-@pytest.mark.parametrize("replicas", [[{"latency": 0.03}, {"latency": 0.03, "stop_after": 5}]], indirect=True)
+PLAYER = PipelineResponder()  # every stage and role of a run, the same whichever replica answers
+
+
+@pytest.mark.parametrize(
+    "replicas", [[{"latency": 0.03, "respond": PLAYER}, {"latency": 0.03, "stop_after": 5, "respond": PLAYER}]], indirect=True
+)
 def test_a_run_finishes_when_a_replica_dies_mid_way(replicas: list[Replica], tmp_path: Path) -> None:
-    """The whole CLI with an LLM assistant on a pool of two; one replica dies after 5 answers."""
+    """The whole CLI (LLM stages and assistant) on a pool of two; one replica dies after 5 answers."""
     urls = ",".join(replica.base_url for replica in replicas)
     result = run_button(
         "model=openai",
         f"model.base_url=[{urls}]",
         "model.api_key_env=null",
         "model.cache_dir=null",
-        "composition/source=library",
         "agents/user=scripted",
         "agents/tool=schema",
         "num_tasks=16",
