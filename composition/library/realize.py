@@ -64,6 +64,7 @@ def realize(
         functions=[entry.function] if entry.function else [],
         output_type=entry.output_type,
         reference=entry.reference.format(**phrases),
+        unit=entry.unit,
         step=step,
     )
     return Placed(index=index, entry=entry, task=task)
