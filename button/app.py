@@ -160,6 +160,7 @@ async def generate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             max_turns=environment.max_turns,
             max_format_errors=environment.max_format_errors,
             seed=settings.seed,
+            distractor_tools=environment.distractor_tools,
         )
         with kept_exports(files, settings.export.formats) as exports, run_gc_settings():
             runner = ConversationRunner(

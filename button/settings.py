@@ -23,6 +23,7 @@ class EnvironmentSettings(_Group):
     parallel_calls: bool = True
     max_turns: int = Field(default=12, ge=1)
     max_format_errors: int = Field(default=2, ge=0)
+    distractor_tools: int = Field(default=0, ge=0)
 
 
 class RunnerSettings(_Group):

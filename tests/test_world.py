@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from autogen_core import CancellationToken, FunctionCall
 
 from agents.context import ConversationContext
 from agents.messages import FunctionCallMessage
+from agents.offline.phrasing import number, with_unit
 from agents.offline.validation import validation_errors
 from agents.offline.world_tool import WorldToolSimulator
 from button.api import run_pipeline
@@ -19,9 +21,11 @@ from composition.ids import canonical_json
 from composition.library import load_library
 from composition.models import CompositionalTask
 from composition.world import load_world, normalize
+from composition.world.plan import solve
 from composition.world.world import World
 from conftest import read_jsonl
-from facts import FACTS, PLACEHOLDER_WORDS
+from benchmarks.facts import FACTS, PLACEHOLDER_WORDS
+from benchmarks.quality import conversation_texts, top_phrase, unit_coverage
 
 PLACE_FIELDS = {"city", "country", "capital", "birthplace", "headquarters_city", "home_city", "nationality"}
 
@@ -32,11 +36,16 @@ def world() -> World:
 
 
 @pytest.fixture(scope="module")
-def offline_run(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    """Trajectories of a 200-conversation offline run (the default configuration)."""
+def offline_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 200-conversation offline run in the default configuration."""
     run_dir = tmp_path_factory.mktemp("world_run")
     run_pipeline(run_dir, ["num_tasks=200", "seed=3"])
-    return read_jsonl(run_dir / "trajectories.jsonl")
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def offline_run(offline_run_dir: Path) -> list[dict]:
+    return read_jsonl(offline_run_dir / "trajectories.jsonl")
 
 
 def _tool_results(trajectories: list[dict]) -> list[tuple[str, dict, dict]]:
@@ -191,3 +200,33 @@ def test_the_world_data_files_carry_a_version_and_say_what_is_invented():
     assert json.loads((folder / "world.json").read_text())["version"]
     for path in folder.glob("*.json"):
         assert "about" in json.loads(path.read_text(encoding="utf-8")), path.name
+
+
+def test_final_answers_state_differences_by_sign_with_their_unit(offline_run_dir):
+    tasks = {t["id"]: CompositionalTask.model_validate(t) for t in read_jsonl(offline_run_dir / "tasks.jsonl")}
+    world = load_world()
+    checked = 0
+    for trajectory in read_jsonl(offline_run_dir / "trajectories.jsonl"):
+        task = tasks[trajectory["task_id"]]
+        step = task.atomic_tasks[-1].step
+        if step.operation != "difference":
+            continue
+        value = solve(world, task)[-1]
+        answer = trajectory["messages"][-1]["content"]
+        size = with_unit(abs(value), task.atomic_tasks[-1].unit)
+        assert size in answer, (answer, value)
+        assert f"-{number(abs(value))}" not in answer, answer  # the sign is said in words
+        assert re.search(r"\b(higher|lower|later|earlier|warmer|colder|apart|between|equal|tie)\b", answer), answer
+        checked += 1
+    assert checked >= 3, "too few difference tasks in the sample to test"
+
+
+def test_final_answers_vary_and_numbers_carry_units(offline_run_dir):
+    _, _, finals = conversation_texts(read_jsonl(offline_run_dir / "export" / "openai.jsonl"))
+    assert len(finals) == 200
+    phrase, share = top_phrase(finals)
+    assert share <= 0.20, (phrase, share)
+    assert not any("Along the way I found that" in final for final in finals)
+    tasks, trajectories = read_jsonl(offline_run_dir / "tasks.jsonl"), read_jsonl(offline_run_dir / "trajectories.jsonl")
+    stated, with_units, _ = unit_coverage(tasks, trajectories)
+    assert with_units > 30 and stated == with_units

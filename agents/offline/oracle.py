@@ -138,10 +138,21 @@ class OracleAssistant(AssistantRole):
         if step.operation is not None and isinstance(value, str):
             if value in step.bindings:
                 ref = step.bindings[value]
-                return f"{_refer(self._tasks[ref.task])} ({self._value_of(ref.task)})"
+                return f"{self._called(ref.task)} ({self._value_of(ref.task)})"
             if value in step.arguments:
                 return _say(step.arguments[value])
         return self._value_of(index)
+
+    def _called(self, index: int) -> str:
+        """How the oracle refers to a sub-task once its inputs are known: the reference with each
+        producer's phrase replaced by the value it turned out to be ("the forecast high in the
+        home city of the Green Bay Packers" becomes "the forecast high in Green Bay")."""
+        text = _refer(self._tasks[index])
+        step = self._tasks[index].step
+        for ref in step.bindings.values() if step is not None else ():
+            if ref.task in self._outputs and not isinstance(self._resolve(ref), (dict, list)):
+                text = text.replace(_refer(self._tasks[ref.task]), self._value_of(ref.task))
+        return text
 
     def _value_of(self, index: int) -> str:
         """A sub-task's answer with its unit ("412.5 km"); lists and records read as text."""
@@ -170,12 +181,23 @@ class OracleAssistant(AssistantRole):
         return FunctionCall(id=call_id, name=step.function, arguments=arguments)
 
     def _thought(self, batch: list[int]) -> str:
-        parts = [self._words.say("learned", ref=_refer(self._tasks[i]), v=self._describe(i)) for i in self._learned]
-        needs = " and ".join(_refer(self._tasks[i]) for i in batch)
+        parts = [self._recap()] if self._learned else []
+        needs = " and ".join(self._called(i) for i in batch)
         parts.append(self._words.say("next" if self._outputs else "first", needs=needs))
         if len(batch) > 1:
             parts.append(self._words.say("parallel"))
         return " ".join(parts)
+
+    def _recap(self) -> str:
+        """What the last results said. The previous thought named what it asked for, so a
+        result that follows it directly is often stated on its own ("It's Lima.")."""
+        learned = self._learned
+        requested = all(self._tasks[i].step is not None and self._tasks[i].step.function for i in learned)
+        if requested and len(learned) <= 2 and self._words.rng.random() < 0.6:
+            if len(learned) == 1:
+                return self._words.say("learned_one", v=self._describe(learned[0]))
+            return self._words.say("learned_two", va=self._describe(learned[0]), vb=self._describe(learned[1]))
+        return " ".join(self._words.say("learned", ref=self._called(i), v=self._describe(i)) for i in learned)
 
     def _final(self) -> FinalAnswerMessage:
         sinks = [i for i in range(len(self._tasks)) if not any(s == i for s, _ in self.context.task.edges)]
@@ -183,7 +205,7 @@ class OracleAssistant(AssistantRole):
         stated = {p for i in sinks for p in self._operands(i)}
         support = [i for i in range(len(self._tasks)) if i not in sinks and i not in stated]
         if support:
-            facts = "; ".join(f"{_refer(self._tasks[i])} is {self._describe(i)}" for i in support)
+            facts = "; ".join(f"{self._called(i)} is {self._describe(i)}" for i in support)
             tail = self._words.say("support", facts=facts)
             answer = f"{answer} {tail}" if tail else answer
         return FinalAnswerMessage(content=answer, thought=self._words.say("ready"), source=self.name)
@@ -208,24 +230,24 @@ class OracleAssistant(AssistantRole):
             a, b = sorted(operands.values())
             return self._words.say("total", **self._pair(a, b), v=self._value_of(index))
         if step.operation == "count" and len(operands) == 1:
-            listed = _refer(self._tasks[next(iter(operands.values()))])
-            return self._words.say("count", ref=_refer(self._tasks[index]), v=self._value_of(index), list=listed)
-        return self._words.say("answer", ref=_refer(self._tasks[index]), v=self._describe(index))
+            listed = self._called(next(iter(operands.values())))
+            return self._words.say("count", ref=self._called(index), v=self._value_of(index), list=listed)
+        return self._words.say("answer", ref=self._called(index), v=self._describe(index))
 
     def _pair(self, a: int, b: int) -> dict[str, str]:
-        return {"a": _refer(self._tasks[a]), "b": _refer(self._tasks[b]), "va": self._value_of(a), "vb": self._value_of(b)}
+        return {"a": self._called(a), "b": self._called(b), "va": self._value_of(a), "vb": self._value_of(b)}
 
     def _comparison(self, index: int, operands: dict[str, int]) -> str:
         chosen = self._answer(index)
         winner = operands.get(chosen) if isinstance(chosen, str) else None
         loser = next((task for name, task in operands.items() if name != chosen), None)
         if winner is None or loser is None:
-            return self._words.say("answer", ref=_refer(self._tasks[index]), v=self._describe(index))
+            return self._words.say("answer", ref=self._called(index), v=self._describe(index))
         if self._answer(winner) == self._answer(loser):
             return self._words.say("tie", **self._pair(winner, loser), v=self._value_of(winner))
         adjective = _ADJECTIVE.match(_refer(self._tasks[index]))
         return self._words.say(
-            "compare", win=_refer(self._tasks[winner]), lose=_refer(self._tasks[loser]),
+            "compare", win=self._called(winner), lose=self._called(loser),
             vw=self._value_of(winner), vl=self._value_of(loser), adj=adjective.group(1) if adjective else "ahead",
         )
 
@@ -233,7 +255,7 @@ class OracleAssistant(AssistantRole):
         """A signed result said by its sign: which side is higher (or later), and by how much."""
         result = self._answer(index)
         if not isinstance(result, (int, float)) or isinstance(result, bool):
-            return self._words.say("answer", ref=_refer(self._tasks[index]), v=self._describe(index))
+            return self._words.say("answer", ref=self._called(index), v=self._describe(index))
         unit = self._unit(index)
         size = with_unit(abs(result), unit)
         fields = self._pair(a, b)
@@ -243,7 +265,7 @@ class OracleAssistant(AssistantRole):
             return self._words.say("tie", **fields, v=fields["va"])
         big, small = (a, b) if result > 0 else (b, a)
         up, down = _directions(unit)
-        ordered = {"big": _refer(self._tasks[big]), "small": _refer(self._tasks[small]),
+        ordered = {"big": self._called(big), "small": self._called(small),
                    "vbig": self._value_of(big), "vsmall": self._value_of(small), "up": up, "down": down}
         asks_direction = _refer(self._tasks[index]).startswith("how much")
         return self._words.say("more" if asks_direction else "gap", **fields, **ordered, d=size)

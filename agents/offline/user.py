@@ -13,23 +13,18 @@ from autogen_core import CancellationToken
 
 from agents.base import UserRole
 from agents.context import ConversationContext
+from agents.offline.phrasing import Phrasing
 
-OPENERS = (
-    "Hi! {task}",
-    "Hello, could you help me with something? {task}",
-    "Hey there. {task}",
-    "Good morning! {task}",
-    "{task} Thanks in advance!",
-    "I could use a hand. {task}",
+QUESTION_WORDS = frozenset(
+    {"what", "which", "who", "whom", "whose", "when", "where", "why", "how", "in", "on", "at", "is", "are", "does", "do", "can"}
 )
-ANSWER_PREFIXES = ("Sure.", "Of course:", "As I said,", "Right, so:")
-THANKS = "Thanks, that is all I needed."
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 class ScriptedUser(UserRole):
-    """Opens with the task text; answers an assistant question with the best-matching sentence.
+    """Opens with the task text in one of many framings (``phrases/user.json``, chosen per seed
+    and task); answers an assistant question with the best-matching sentence of the task.
 
     It knows only the task text, never the functions. Offline roles take no options: extra
     keyword options (e.g. an LLM role's model settings left in a config) are ignored.
@@ -39,7 +34,7 @@ class ScriptedUser(UserRole):
         self, context: ConversationContext, name: str | None = None, description: str | None = None, **options: Any
     ) -> None:
         super().__init__(context, name, description)
-        self._rng = random.Random(f"user:{context.seed}:{context.task.id}")
+        self._words = Phrasing("user", random.Random(f"user:{context.seed}:{context.task.id}"))
         self._opened = False
 
     async def on_messages(
@@ -47,11 +42,27 @@ class ScriptedUser(UserRole):
     ) -> Response:
         if not self._opened:
             self._opened = True
-            return self._say(self._rng.choice(OPENERS).format(task=self.context.task.text.strip()))
+            question = self.context.task.text.strip()
+            request = self._request()
+            framed = (
+                self._words.say("openers", task=question, ask=_embedded(question))
+                if request is None
+                else self._words.say("request_openers", task=request)
+            )
+            parts = (self._words.say("greetings"), framed, self._words.say("closers"))
+            return self._say(" ".join(part for part in parts if part))
         questions = [m for m in messages if isinstance(m, TextMessage) and m.source != self.name]
         if not questions:
-            return self._say(THANKS)
-        return self._say(f"{self._rng.choice(ANSWER_PREFIXES)} {self._best_sentence(questions[-1].content)}")
+            return self._say(self._words.say("thanks"))
+        return self._say(f"{self._words.say('answer_prefixes')} {self._best_sentence(questions[-1].content)}")
+
+    def _request(self) -> str | None:
+        """About 60% of the time, a request for the thing the last sub-task names ("Could you
+        find the capital of Peru?") instead of the task's own question; None means the question."""
+        reference = self.context.task.atomic_tasks[-1].reference
+        if not reference or self._words.rng.random() < 0.4:
+            return None
+        return self._words.say("requests", ref=reference)
 
     def _best_sentence(self, question: str) -> str:
         """The task sentence sharing the most words with the question (the first on ties)."""
@@ -61,3 +72,10 @@ class ScriptedUser(UserRole):
 
     def _say(self, text: str) -> Response:
         return Response(chat_message=TextMessage(content=text, source=self.name))
+
+
+def _embedded(question: str) -> str:
+    """The question as it reads inside a sentence ("Quick question: what is ..."): a leading
+    question word loses its capital; anything else (a name) keeps it."""
+    first = question.split(maxsplit=1)[0] if question else ""
+    return question[:1].lower() + question[1:] if first.casefold() in QUESTION_WORDS else question

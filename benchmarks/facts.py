@@ -1,4 +1,5 @@
-"""A table of well-known facts, written independently of the world's data files, to audit it.
+"""A table of well-known facts, written independently of the world's data files, to audit it
+(tests/test_world.py and benchmarks/quality.py).
 
 Each row is (function, arguments, result field, expected value). The world must agree with
 every row, and so must every tool result of an offline run that makes one of these calls.
