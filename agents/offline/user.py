@@ -59,9 +59,9 @@ class ScriptedUser(UserRole):
     def _request(self) -> str | None:
         """About 60% of the time, a request for the thing the last sub-task names ("Could you
         find the capital of Peru?") instead of the task's own question; None means the question."""
-        reference = self.context.task.atomic_tasks[-1].reference
-        if not reference or self._words.rng.random() < 0.4:
-            return None
+        last = self.context.task.atomic_tasks[-1]
+        if not last.reference or last.text != self.context.task.text or self._words.rng.random() < 0.4:
+            return None  # a task written apart from its last step may hold details its reference lacks
         return self._words.say("requests", ref=reference)
 
     def _best_sentence(self, question: str) -> str:
