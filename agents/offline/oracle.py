@@ -7,7 +7,8 @@ to an earlier task's output take the value from that task's actual result, so da
 flows through the tool simulator's answers. The final answer is built from those results and
 worded for what the last step computed: a comparison names the winner and both values, a
 difference says which side is higher by how much (never a bare signed number), numbers carry
-their unit. Wording varies per conversation (``phrases/oracle.json``), deterministically per
+their unit. When the user has not said a value a call needs, the oracle asks for it first.
+Wording varies per conversation (``phrases/oracle.json``), deterministically per
 (seed, task).
 """
 
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autogen_agentchat.base import Response
-from autogen_agentchat.messages import BaseChatMessage
+from autogen_agentchat.messages import BaseChatMessage, TextMessage
 from autogen_core import CancellationToken, FunctionCall
 
 from agents.base import AssistantRole
@@ -51,6 +52,8 @@ class OracleAssistant(AssistantRole):
         self._calls_made = 0
         self._learned: list[int] = []  # tasks finished since the last turn, to mention in the thought
         self._words = Phrasing("oracle", random.Random(f"oracle:{context.seed}:{context.task.id}"))
+        self._heard = ""  # everything the user has said, to notice a detail they left out
+        self._asked: set[str] = set()
 
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
@@ -61,6 +64,8 @@ class OracleAssistant(AssistantRole):
         for message in messages:
             if isinstance(message, FunctionResultMessage):
                 self._receive(message)
+            elif isinstance(message, TextMessage) and message.source != self.name:
+                self._heard += " " + message.content.casefold()
         if self._pending:
             raise PlanError(f"still waiting for the results of calls {sorted(self._pending)}")
         self._reason()
@@ -68,10 +73,26 @@ class OracleAssistant(AssistantRole):
         if not ready:
             return Response(chat_message=self._final())
         batch = ready if self.context.parallel_calls else ready[:1]
+        unsaid = self._unsaid(batch)
+        if unsaid is not None:
+            self._asked.add(unsaid)
+            noun = self._words.book["nouns"].get(unsaid, unsaid.replace("_", " "))
+            return Response(chat_message=TextMessage(content=self._words.say("ask", noun=noun), source=self.name))
         calls = [self._call(index) for index in batch]
         thought = self._thought(batch)
         self._learned = []
         return Response(chat_message=FunctionCallMessage(content=calls, thought=thought, source=self.name))
+
+    def _unsaid(self, batch: list[int]) -> str | None:
+        """The argument name of a literal value the next calls need that the user has not said
+        (and that was not asked for already), or None: the user may have left a detail out."""
+        for index in batch:
+            step = self._tasks[index].step
+            assert step is not None
+            for name, value in step.arguments.items():
+                if isinstance(value, str) and value.casefold() not in self._heard and name not in self._asked:
+                    return name
+        return None
 
     def _receive(self, message: FunctionResultMessage) -> None:
         for result in message.content:
