@@ -70,7 +70,8 @@ def fill_shape(
         if choice.entry.operation in SYMMETRIC:
             bound = _in_text_order(bound)
         literals = _literals(choice.entry, set(bound), rng, used, world)
-        placed.append(realize(choice.entry, index, literals, bound, seed))
+        shown = {slot: world.in_text(value) for slot, value in literals.items()} if world is not None else None
+        placed.append(realize(choice.entry, index, literals, bound, seed, shown))
     return placed
 
 

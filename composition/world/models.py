@@ -20,6 +20,7 @@ class Entity(Record):
     name: str = Field(min_length=1)
     aliases: tuple[str, ...] = ()
     invented: bool = False
+    article: bool = Field(default=False, description="Written with 'the' in running text (the Netherlands).")
 
 
 class Country(Entity):

@@ -219,6 +219,11 @@ class World:
         """The world's answer to ``function(**arguments)``; see the module docstring."""
         return _cached_call(self, function, canonical_json(dict(arguments)))
 
+    def in_text(self, value: Any) -> Any:
+        """How a literal value reads in a sentence: 'the Netherlands', 'the Boston Celtics'."""
+        entity = self.countries.get(value) or self.teams.get(value) if isinstance(value, str) else None
+        return f"the {value}" if entity is not None and entity.article else value
+
     def collection(self, name: str) -> tuple[str, ...]:
         """Names of one kind of entity, for filling a task's literal slots (e.g. 'city'). Names
         that begin with an article ('The Fraud') are left out: a task states them as 'the book
