@@ -158,7 +158,7 @@ def _weather(world: World, city: m.City, day: date, function: str) -> tuple[floa
     spread = draw.number(3, 6, 1)
     rain = draw.whole(0, 85)
     condition = "rain" if rain > 65 else draw.pick(CONDITIONS[:3] if rain < 35 else CONDITIONS[1:])
-    if condition in ("rain", "thunderstorm") and mean + spread < 1:
+    if condition in ("rain", "thunderstorm") and mean < 1:
         condition = "snow"
     return round(mean + spread, 1), round(mean - spread, 1), float(rain), condition
 

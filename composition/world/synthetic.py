@@ -56,12 +56,23 @@ def great_circle_km(a: City, b: City) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
+# Sea-level climate by absolute latitude (degrees): annual mean and half the seasonal swing, in
+# degrees Celsius; rough zonal averages, interpolated linearly between the rows.
+CLIMATE = ((0, 27.0, 0.0), (20, 25.5, 3.5), (30, 21.0, 6.0), (40, 16.0, 8.0), (50, 10.5, 9.5), (60, 5.5, 11.0), (70, 0.0, 13.0), (90, -15.0, 15.0))
+
+
+def _climate(latitude: float) -> tuple[float, float]:
+    for (low, mean_low, swing_low), (high, mean_high, swing_high) in zip(CLIMATE, CLIMATE[1:]):
+        if latitude <= high:
+            share = (latitude - low) / (high - low)
+            return mean_low + share * (mean_high - mean_low), swing_low + share * (swing_high - swing_low)
+    return CLIMATE[-1][1], CLIMATE[-1][2]
+
+
 def mean_temperature(city: City, day: date) -> float:
     """Climatological daily mean in degrees Celsius: warm near the equator, seasonal far from
     it (summer peaks in late July in the north, late January in the south), cooler with altitude."""
-    latitude = abs(city.lat)
-    annual = 28.0 - 0.4 * max(0.0, latitude - 10.0)
-    swing = 0.24 * latitude
+    annual, swing = _climate(abs(city.lat))
     peak = 201 if city.lat >= 0 else 19  # day of the year of the warmest weeks
     phase = 2 * math.pi * (day.timetuple().tm_yday - peak) / 365.25
     return annual + swing * math.cos(phase) - 6.5 * city.elevation_m / 1000
