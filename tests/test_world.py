@@ -18,10 +18,10 @@ from agents.offline.validation import validation_errors
 from agents.offline.world_tool import WorldToolSimulator
 from button.api import run_pipeline
 from composition.ids import canonical_json
-from composition.library import load_library
+from composition.library import load_library, realize
 from composition.models import CompositionalTask
 from composition.world import load_world, normalize
-from composition.world.plan import solve
+from composition.world.plan import Unanswerable, solve
 from composition.world.world import World
 from conftest import read_jsonl
 from benchmarks.facts import FACTS, PLACEHOLDER_WORDS
@@ -230,3 +230,20 @@ def test_final_answers_vary_and_numbers_carry_units(offline_run_dir):
     tasks, trajectories = read_jsonl(offline_run_dir / "tasks.jsonl"), read_jsonl(offline_run_dir / "trajectories.jsonl")
     stated, with_units, _ = unit_coverage(tasks, trajectories)
     assert with_units > 30 and stated == with_units
+
+
+def test_comparisons_are_like_with_like(world):
+    library = load_library()
+    wins, more = library.get("sports.season_wins"), library.get("sports.more_wins")
+
+    def compare(first: str, second: str) -> CompositionalTask:
+        a = realize(wins, 0, {"team": first}, {})
+        b = realize(wins, 1, {"team": second}, {})
+        sink = realize(more, 2, {}, {"a": a, "b": b})
+        atomic = [a.task, b.task, sink.task]
+        return CompositionalTask(id="t", text=sink.task.text, strategy="parallel_then_sequential",
+                                 atomic_tasks=atomic, edges=[(0, 2), (1, 2)], functions=[wins.function])
+
+    assert len(solve(world, compare("Boston Celtics", "Chicago Bulls"))) == 3
+    with pytest.raises(Unanswerable, match="comparable"):
+        solve(world, compare("Boston Celtics", "Green Bay Packers"))

@@ -20,7 +20,9 @@ class Unanswerable(Exception):
 
 
 def solve(world: World, task: CompositionalTask) -> list[Any]:
-    """The answer of every atomic task of ``task`` (a result field's value or an operation's result)."""
+    """The answer of every atomic task of ``task`` (a result field's value or an operation's
+    result). A reasoning step over two calls the world does not hold comparable (two teams of
+    different leagues) has no meaningful answer either."""
     outputs: list[Any] = []
     results: list[Any] = []
     for index, atomic in enumerate(task.atomic_tasks):
@@ -37,6 +39,7 @@ def solve(world: World, task: CompositionalTask) -> list[Any]:
                 raise Unanswerable(f"{step.function} answered without {step.output_field!r}")
             output = result.get(step.output_field) if step.output_field else result
         else:
+            _check_comparable(world, task, step.bindings.values())
             try:
                 result = output = apply_operation(step.operation or "", inputs)
             except ValueError as problem:
@@ -55,3 +58,10 @@ def _value(results: list[Any], outputs: list[Any], ref: OutputRef) -> Any:
     if not isinstance(result, dict) or ref.field not in result:
         raise Unanswerable(f"sub-task {ref.task} has no output field {ref.field!r}")
     return result[ref.field]
+
+
+def _check_comparable(world: World, task: CompositionalTask, refs: Any) -> None:
+    producers = [task.atomic_tasks[ref.task].step for ref in refs]
+    calls = [step.arguments for step in producers if step is not None and step.function is not None]
+    if len(calls) == 2 and not world.comparable(calls[0], calls[1]):
+        raise Unanswerable("the operands are not comparable like with like")

@@ -219,6 +219,14 @@ class World:
         """The world's answer to ``function(**arguments)``; see the module docstring."""
         return _cached_call(self, function, canonical_json(dict(arguments)))
 
+    def comparable(self, left: Mapping[str, Any], right: Mapping[str, Any]) -> bool:
+        """Whether two calls' answers may be compared like with like: calls about teams must be
+        about teams of one league (82 NBA games are not 17 NFL ones); anything else may."""
+        teams = [self.teams.get(args.get("team")) for args in (left, right)]
+        if all(team is not None for team in teams):
+            return teams[0].league == teams[1].league  # type: ignore[union-attr]
+        return True
+
     def in_text(self, value: Any) -> Any:
         """How a literal value reads in a sentence: 'the Netherlands', 'the Boston Celtics'."""
         entity = self.countries.get(value) or self.teams.get(value) if isinstance(value, str) else None
