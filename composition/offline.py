@@ -3,8 +3,9 @@
 Every choice comes from ``random.Random(seed)``, so a seed always yields the same tasks with
 the same ids. By default the tasks are grounded in the world (``composition.world``): literal
 values are its entities, and a task is kept only if running its gold plan on the world gives
-an answer at every step (otherwise it is rejected as ``unanswerable``). Tasks stream out one by one; only a set of text hashes is kept to refuse
-repeats, so memory stays flat however many tasks are asked for.
+an answer at every step (otherwise it is rejected as ``unanswerable``). Tasks stream out one
+by one; only a set of text hashes is kept to refuse repeats, so memory stays flat however
+many tasks are asked for.
 """
 
 from __future__ import annotations

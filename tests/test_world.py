@@ -247,3 +247,15 @@ def test_comparisons_are_like_with_like(world):
     assert len(solve(world, compare("Boston Celtics", "Chicago Bulls"))) == 3
     with pytest.raises(Unanswerable, match="comparable"):
         solve(world, compare("Boston Celtics", "Green Bay Packers"))
+
+
+def test_a_function_rewritten_under_a_library_name_gets_schema_values_not_the_world(world):
+    spec = load_library().get("travel.airport_city").function
+    rewritten = spec.model_copy(update={"responses": {"type": "object", "properties": {"town": {"type": "string"}}, "required": ["town"]}})
+    task = CompositionalTask(id="t", text="x", strategy="sequential",
+                             atomic_tasks=[{"id": "a", "text": "x", "functions": [rewritten]}], functions=[rewritten])
+    tool = WorldToolSimulator(ConversationContext(task=task))
+    call = FunctionCall(id="1", name=spec.name, arguments='{"airport_code": "JFK"}')
+    response = asyncio.run(tool.on_messages([FunctionCallMessage(content=[call], source="assistant")], CancellationToken()))
+    result = response.chat_message.content[0]
+    assert not result.is_error and not validation_errors(rewritten.responses, json.loads(result.content))

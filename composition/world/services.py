@@ -128,7 +128,8 @@ def get_route(world: World, args: dict[str, Any]) -> dict[str, Any]:
 @service
 def search_hotels(world: World, args: dict[str, Any]) -> dict[str, Any]:
     city = _city(world, args)
-    return {"top_hotel": world.hotel_of[city.name], "results": round(world.draw("search_hotels", city.name).whole(30, 120) * _size(city) ** 3)}
+    results = round(world.draw("search_hotels", city.name).whole(30, 120) * _size(city) ** 3)
+    return {"top_hotel": world.hotel_of[city.name], "results": results}
 
 
 @service
@@ -335,7 +336,8 @@ def search_restaurants(world: World, args: dict[str, Any]) -> dict[str, Any]:
     else:
         name = world.cuisine_names.find(cuisine, "cuisine").name
     restaurant = world.local("restaurant", city, name)
-    return {"top_restaurant": restaurant.name, "matches": round(world.draw("search_restaurants", city.name, name).whole(4, 40) * _size(city) ** 3)}
+    matches = round(world.draw("search_restaurants", city.name, name).whole(4, 40) * _size(city) ** 3)
+    return {"top_restaurant": restaurant.name, "matches": matches}
 
 
 @service
@@ -385,7 +387,10 @@ def lookup_symptom_treatments(world: World, args: dict[str, Any]) -> dict[str, A
 @service
 def get_medication_info(world: World, args: dict[str, Any]) -> dict[str, Any]:
     medication = world.medications.find(args.get("medication"), "medication")
-    return {"adult_dose": medication.adult_dose, "side_effects": list(medication.side_effects), "requires_prescription": medication.prescription}
+    return {
+        "adult_dose": medication.adult_dose, "side_effects": list(medication.side_effects),
+        "requires_prescription": medication.prescription,
+    }
 
 
 @service
@@ -432,7 +437,10 @@ def get_utility_rates(world: World, args: dict[str, Any]) -> dict[str, Any]:
     city = _city(world, args)
     draw = world.draw("get_utility_rates", city.name)
     level = _price_level(world, city)
-    return {"electricity_per_kwh": round((0.06 + 0.2 * level) * draw.number(0.85, 1.2, 3), 3), "water_per_m3": round((0.5 + 3 * level) * draw.number(0.8, 1.2, 3), 2)}
+    return {
+        "electricity_per_kwh": round((0.06 + 0.2 * level) * draw.number(0.85, 1.2, 3), 3),
+        "water_per_m3": round((0.5 + 3 * level) * draw.number(0.8, 1.2, 3), 2),
+    }
 
 
 @service
@@ -508,7 +516,10 @@ def get_role_requirements(world: World, args: dict[str, Any]) -> dict[str, Any]:
 @service
 def get_person_profile(world: World, args: dict[str, Any]) -> dict[str, Any]:
     person = world.people.find(args.get("name"), "notable person")
-    result = {"birth_date": person.born.isoformat(), "birthplace": person.birthplace, "nationality": person.nationality, "occupation": person.occupation}
+    result = {
+        "birth_date": person.born.isoformat(), "birthplace": person.birthplace,
+        "nationality": person.nationality, "occupation": person.occupation,
+    }
     if person.alma_mater:
         result["alma_mater"] = person.alma_mater
     return result
@@ -617,4 +628,5 @@ def get_university_rankings(world: World, args: dict[str, Any]) -> dict[str, Any
 @service
 def get_course_info(world: World, args: dict[str, Any]) -> dict[str, Any]:
     course = world.courses.find(args.get("course"), "course")
-    return {"instructor": course.instructor, "next_start_date": _upcoming(world, world.draw("get_course_info", course.name).whole(3, 60)), "weeks": course.weeks}
+    start = _upcoming(world, world.draw("get_course_info", course.name).whole(3, 60))
+    return {"instructor": course.instructor, "next_start_date": start, "weeks": course.weeks}

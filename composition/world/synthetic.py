@@ -58,7 +58,10 @@ def great_circle_km(a: City, b: City) -> float:
 
 # Sea-level climate by absolute latitude (degrees): annual mean and half the seasonal swing, in
 # degrees Celsius; rough zonal averages, interpolated linearly between the rows.
-CLIMATE = ((0, 27.0, 0.0), (20, 25.5, 3.5), (30, 21.0, 6.0), (40, 16.0, 8.0), (50, 10.5, 9.5), (60, 5.5, 11.0), (70, 0.0, 13.0), (90, -15.0, 15.0))
+CLIMATE = (
+    (0, 27.0, 0.0), (20, 25.5, 3.5), (30, 21.0, 6.0), (40, 16.0, 8.0),
+    (50, 10.5, 9.5), (60, 5.5, 11.0), (70, 0.0, 13.0), (90, -15.0, 15.0),
+)
 
 
 def _climate(latitude: float) -> tuple[float, float]:

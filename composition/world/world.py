@@ -166,7 +166,8 @@ class World:
             for specialty in self.specialties.names:
                 draw = Draw(self.version, "doctor", city.name, specialty)
                 while True:
-                    doctor = f"Dr. {draw.pick(invented['first_names'])} {draw.pick('ABCDEFGHJKLMNPRSTVW')}. {draw.pick(invented['last_names'])}"
+                    first, initial = draw.pick(invented["first_names"]), draw.pick("ABCDEFGHJKLMNPRSTVW")
+                    doctor = f"Dr. {first} {initial}. {draw.pick(invented['last_names'])}"
                     if doctor not in taken:
                         break
                 taken.add(doctor)
@@ -205,7 +206,8 @@ class World:
         return Draw(self.version, function, *key)
 
     def knows(self, function: str) -> bool:
-        from composition.world.services import SERVICES
+        from composition.world.services import SERVICES  # services import this module, so late
+
 
         return function in SERVICES
 
