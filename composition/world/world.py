@@ -208,7 +208,6 @@ class World:
     def knows(self, function: str) -> bool:
         from composition.world.services import SERVICES  # services import this module, so late
 
-
         return function in SERVICES
 
     @property
