@@ -30,6 +30,7 @@ from agents.messages import FinalAnswerMessage, FunctionCallMessage, FunctionRes
 from agents.offline.phrasing import Phrasing, phrasebook, with_unit
 from composition.models import AtomicTask, OutputRef
 from composition.operations import apply_operation
+from composition.world import load_world
 
 
 class PlanError(RuntimeError):
@@ -167,12 +168,15 @@ class OracleAssistant(AssistantRole):
     def _called(self, index: int) -> str:
         """How the oracle refers to a sub-task once its inputs are known: the reference with each
         producer's phrase replaced by the value it turned out to be ("the forecast high in the
-        home city of the Green Bay Packers" becomes "the forecast high in Green Bay")."""
+        home city of the Green Bay Packers" becomes "the forecast high in Green Bay"), written
+        as the world writes it in a sentence ("the United States")."""
         text = _refer(self._tasks[index])
         step = self._tasks[index].step
         for ref in step.bindings.values() if step is not None else ():
-            if ref.task in self._outputs and not isinstance(self._resolve(ref), (dict, list)):
-                text = text.replace(_refer(self._tasks[ref.task]), self._value_of(ref.task))
+            value = self._resolve(ref) if ref.task in self._outputs else None
+            if value is not None and not isinstance(value, (dict, list)):
+                shown = load_world().in_text(value) if isinstance(value, str) else self._value_of(ref.task)
+                text = text.replace(_refer(self._tasks[ref.task]), shown)
         return text
 
     def _value_of(self, index: int) -> str:

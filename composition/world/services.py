@@ -304,13 +304,18 @@ def _rate(world: World, code: Any) -> float:
 
 @service
 def get_exchange_rate(world: World, args: dict[str, Any]) -> dict[str, Any]:
-    rate = _rate(world, args.get("quote")) / _rate(world, args.get("base"))
+    base, quote = str(args.get("base", "")).upper(), str(args.get("quote", "")).upper()
+    if base == quote:
+        raise NotFound(f"Base and quote are both {base}; there is nothing to convert.")
+    rate = _rate(world, quote) / _rate(world, base)
     return {"rate": round(rate, 6 if rate < 0.01 else 4), "as_of": f"{world.today.isoformat()}T16:00:00Z"}
 
 
 @service
 def convert_from_usd(world: World, args: dict[str, Any]) -> dict[str, Any]:
     rate = _rate(world, args.get("currency"))
+    if str(args.get("currency")).upper() == "USD":
+        raise NotFound("The amount is already in US dollars; there is nothing to convert.")
     amount = args.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount < 0:
         raise NotFound(f"{amount!r} is not an amount of money.")
