@@ -40,6 +40,14 @@ class ModelSettings(_Group):
     name: str = "offline"
 
 
+class UserSettings(_Group):
+    withhold_share: float = Field(default=0.0, ge=0, le=1)
+
+
+class AgentsSettings(_Group):
+    user: UserSettings = Field(default_factory=UserSettings)
+
+
 class Settings(_Group):
     num_tasks: int = Field(ge=1)
     seed: int = 0
@@ -47,6 +55,7 @@ class Settings(_Group):
     environment: EnvironmentSettings
     runner: RunnerSettings
     export: ExportSettings
+    agents: AgentsSettings = Field(default_factory=AgentsSettings)
 
 
 def validate_settings(config: dict[str, Any]) -> Settings:

@@ -6,16 +6,23 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
+import pytest
+from omegaconf import OmegaConf
+
 from agents.offline.oracle import OracleAssistant
 from agents.offline.user import ScriptedUser
 from agents.offline.world_tool import WorldToolSimulator
+from button.api import compose_config
+from button.settings import validate_settings
+from composition.errors import ConfigurationError
 from composition.offline import LibraryTaskSource
 from environment.controller import EnvironmentController
 from environment.trajectory import Termination
 
 
 def library_tasks(count: int, seed: int = 11):
-    source = LibraryTaskSource(strategies={"sequential": 1.0, "parallel_then_sequential": 1.0}, composition={"max_chain_length": 3}, seed=seed)
+    strategies = {"sequential": 1.0, "parallel_then_sequential": 1.0}
+    source = LibraryTaskSource(strategies=strategies, composition={"max_chain_length": 3}, seed=seed)
 
     async def collect():
         return [task async for task in source.generate(count) if task.kept]
@@ -66,3 +73,11 @@ def test_distractor_tools_join_the_tool_list_and_stay_unused():
     assert len(extra) == 3 and not extra & {call.name for call in trajectory.calls}
     again = play(task, distractor_tools=3, seed=5)
     assert [spec.name for spec in again.functions] == offered  # the same per seed and task
+
+
+def test_bad_shares_and_counts_are_refused_before_anything_runs():
+    bad = (("agents.user.withhold_share=1.5", "withhold_share"), ("environment.distractor_tools=-2", "distractor_tools"))
+    for override, field in bad:
+        config = OmegaConf.to_container(compose_config([override]), resolve=False)
+        with pytest.raises(ConfigurationError, match=field):
+            validate_settings(config)
