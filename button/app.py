@@ -24,14 +24,16 @@ from typing import Any
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from agents.context import RoleFactory
+from agents.offline.world_tool import WorldToolSimulator
 from composition.errors import ButtonError, ConfigurationError
 from composition.jsonl import is_write_failure, read_records, write_whole
 from composition.shard import Shard, shard_stream
 from composition.stats import PipelineStats
+from composition.world import load_world
 from environment.controller import EnvironmentController
 from environment.export import ExportSet
 from environment.run_files import RunFiles
@@ -87,10 +89,28 @@ def role_factory(role: str, cfg: DictConfig, model_clients: Any) -> RoleFactory:
     return functools.partial(factory, model_client=model_clients.get(model_overrides))
 
 
+def truth_source(cfg: DictConfig) -> Any:
+    """What ``correct_answer`` checks final answers against (``environment.truth``).
+
+    ``auto``: the world behind a world-backed tool simulator (``agents/tool=world`` or a
+    subclass), since its results are the truth; none behind other tools, whose results are
+    invented. ``null``: none. A ``{_target_: ...}`` node builds a ``call(name, arguments)``
+    callable, or an object with such a ``call``.
+    """
+    chosen = cfg.environment.get("truth")
+    if chosen is None:
+        return None
+    if chosen != "auto":
+        return _instantiate_reporting_cause(chosen)
+    tool = cfg.agents.tool
+    tool_class = get_class(tool._target_)
+    if isinstance(tool_class, type) and issubclass(tool_class, WorldToolSimulator):
+        return load_world(tool.get("world_dir")).result
+    return None
+
+
 def build_verifier(cfg: DictConfig, settings: Settings, model_clients: Any) -> Verifier:
-    truth_config = cfg.environment.get("truth")  # a grounded world for correct_answer, if any
-    truth = _instantiate_reporting_cause(truth_config) if truth_config is not None else None
-    checks = default_checks(settings.environment.max_turns, cfg.environment.get("checks"), truth)
+    checks = default_checks(settings.environment.max_turns, cfg.environment.get("checks"), truth_source(cfg))
     judge = cfg.environment.get("judge")
     if judge is not None and judge.get("enabled", False):
         checks.append(role_factory("judge", judge.check, model_clients)())
@@ -190,6 +210,7 @@ async def _generate(
             max_format_errors=environment.max_format_errors,
             keep_recoveries=environment.keep_recoveries,
             seed=settings.seed,
+            distractor_tools=environment.distractor_tools,
         )
         with kept_exports(files, settings.export.formats) as exports, run_gc_settings():
             runner = ConversationRunner(

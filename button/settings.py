@@ -25,6 +25,7 @@ class EnvironmentSettings(_Group):
     max_turns: int = Field(default=12, ge=1)
     max_format_errors: int = Field(default=2, ge=0)
     keep_recoveries: bool = False
+    distractor_tools: int = Field(default=0, ge=0)
 
 
 class RunnerSettings(_Group):
@@ -42,6 +43,14 @@ class ModelSettings(_Group):
     name: str = "offline"
 
 
+class UserSettings(_Group):
+    withhold_share: float = Field(default=0.0, ge=0, le=1)
+
+
+class AgentsSettings(_Group):
+    user: UserSettings = Field(default_factory=UserSettings)
+
+
 class Settings(_Group):
     num_tasks: int = Field(ge=1)
     seed: int = 0
@@ -49,6 +58,7 @@ class Settings(_Group):
     environment: EnvironmentSettings
     runner: RunnerSettings
     export: ExportSettings
+    agents: AgentsSettings = Field(default_factory=AgentsSettings)
 
 
 def validate_settings(config: dict[str, Any]) -> Settings:

@@ -127,6 +127,10 @@ class AtomicTask(BaseModel):
     reference: str | None = Field(
         default=None, description="A noun phrase naming the answer, e.g. 'the author of Dune'."
     )
+    unit: str | None = Field(
+        default=None,
+        description="Unit of the answer, e.g. 'USD' or 'km'; a {name} in it is the step argument of that name.",
+    )
     step: Step | None = None
 
     @property

@@ -1,8 +1,11 @@
 """The offline bottom-up phase: compositional tasks from the typed library, no model needed.
 
 Every choice comes from ``random.Random(seed)``, so a seed always yields the same tasks with
-the same ids. Tasks stream out one by one; only a set of text hashes is kept to refuse
-repeats, so memory stays flat however many tasks are asked for.
+the same ids. By default the tasks are grounded in the world (``composition.world``): literal
+values are its entities, and a task is kept only if running its gold plan on the world gives
+an answer at every step (otherwise it is rejected as ``unanswerable``). Tasks stream out one
+by one; only a set of text hashes is kept to refuse repeats, so memory stays flat however
+many tasks are asked for.
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ from composition.library import LibraryEntry, Placed, load_library, realize
 from composition.models import CompositionalTask, union_functions
 from composition.source import TaskSource
 from composition.strategies import CompositionStrategy, NoTypeMatch, get_strategy
+from composition.world import World, load_world
+from composition.world.plan import Unanswerable, solve
 
 STAGE = "compose"
+UNANSWERABLE = "unanswerable"
 ATTEMPTS_PER_TASK = 20
 YIELD_EVERY = 64
 
@@ -30,10 +36,13 @@ YIELD_EVERY = 64
 class LibraryTaskSource(TaskSource):
     """Composes tasks by type matching over the shipped library, with strategies drawn by weight."""
 
-    def __init__(self, library_dir: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, library_dir: str | None = None, world: bool = True, world_dir: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._strategies = self._build_strategies()
         self.library = load_library(library_dir)
+        self.world: World | None = load_world(world_dir) if world else None
 
     def _build_strategies(self) -> list[tuple[CompositionStrategy, float]]:
         built = []
@@ -75,7 +84,7 @@ class LibraryTaskSource(TaskSource):
         self, strategy: CompositionStrategy, rng: random.Random, seen: set[bytes], attempt: int
     ) -> CompositionalTask:
         try:
-            placed = strategy.compose(self.library, rng, self.seed)
+            placed = strategy.compose(self.library, rng, self.seed, self.world)
         except NoTypeMatch:
             # A record needs one atomic task; a library entry stated with its first examples
             # stands in, since the rejection reason is what this record reports.
@@ -87,6 +96,11 @@ class LibraryTaskSource(TaskSource):
         problems = structural_problems(task)
         if problems:
             return self._task(strategy.name, placed, edges, attempt, problems[0])
+        if self.world is not None:
+            try:
+                solve(self.world, task)
+            except Unanswerable:
+                return self._task(strategy.name, placed, edges, attempt, UNANSWERABLE)
         digest = hashlib.blake2b(" ".join(task.text.casefold().split()).encode(), digest_size=12).digest()
         if digest in seen:
             return self._task(strategy.name, placed, edges, attempt, "duplicate")

@@ -30,6 +30,7 @@ from autogen_core.models import FunctionExecutionResult
 from agents.base import UnusableAnswer
 from agents.context import ConversationContext, Protocol, RoleFactory
 from agents.messages import FinalAnswerMessage, FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
+from composition.distractors import with_distractors
 from composition.ids import content_id
 from composition.models import CompositionalTask
 from environment.arguments import argument_problems, coerce_arguments
@@ -63,6 +64,7 @@ class EnvironmentController:
         max_format_errors: int = 2,
         keep_recoveries: bool = False,
         seed: int = 0,
+        distractor_tools: int = 0,
     ) -> None:
         if max_turns < 1:
             raise ValueError(f"max_turns must be at least 1, got {max_turns}")
@@ -75,6 +77,7 @@ class EnvironmentController:
         self.max_format_errors = max_format_errors
         self.keep_recoveries = keep_recoveries
         self.seed = seed
+        self.distractor_tools = distractor_tools  # unused library functions added to each tool list
 
     def trajectory_id(self, task: CompositionalTask) -> str:
         """Content id of the conversation: the task and every setting that shapes it."""
@@ -86,6 +89,7 @@ class EnvironmentController:
             "max_format_errors": self.max_format_errors,
             "roles": {role: _factory_name(factory) for role, factory in self.factories.items()},
             **({"keep_recoveries": True} if self.keep_recoveries else {}),
+            **({"distractor_tools": self.distractor_tools} if self.distractor_tools else {}),
         }
         return content_id("traj", settings, self.seed)
 
@@ -107,7 +111,7 @@ class EnvironmentController:
     async def run(self, task: CompositionalTask) -> Trajectory:
         """Play ``task`` out; ``trajectory.timings`` holds seconds per role and in total."""
         started = time.perf_counter()
-        conversation = _Conversation(self, task)
+        conversation = _Conversation(self, with_distractors(task, self.distractor_tools, self.seed))
         trajectory = conversation.trajectory
         try:
             await conversation.play()

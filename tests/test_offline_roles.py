@@ -44,7 +44,7 @@ async def test_user_opens_with_the_task_and_answers_questions_from_it() -> None:
     user = ScriptedUser(context(task, seed=3))
     opening = (await user.on_messages([], TOKEN)).chat_message
     assert isinstance(opening, TextMessage)
-    assert task.text in opening.content and opening.content != task.text
+    assert task.text[1:] in opening.content  # framed, the first letter maybe lower-cased
     question = TextMessage(content="Which day do you fly, and to which city?", source="assistant")
     answer = (await user.on_messages([question], TOKEN)).chat_message
     assert "I fly to Oslo on May 3." in answer.content
@@ -74,7 +74,8 @@ async def test_oracle_issues_parallel_calls_only_when_allowed() -> None:
 async def test_oracle_binds_arguments_to_actual_results_and_ends_with_an_answer() -> None:
     oracle = OracleAssistant(context())
     tool = SchemaToolSimulator(context())
-    call = (await oracle.on_messages([TextMessage(content="hi", source="user")], TOKEN)).chat_message
+    opening = TextMessage(content=context().task.text, source="user")  # a user who said what the plan needs
+    call = (await oracle.on_messages([opening], TOKEN)).chat_message
     result = (await tool.on_messages([call], TOKEN)).chat_message
     author = json.loads(result.content[0].content)["author"]
     second = (await oracle.on_messages([result], TOKEN)).chat_message
@@ -97,7 +98,7 @@ async def test_tool_is_consistent_and_echoes_fitting_arguments() -> None:
     other = (await SchemaToolSimulator(context(seed=6)).on_messages(
         [calls(("get_book_author", {"title": "Emma"}))], TOKEN)).chat_message
     assert first.content[0].content == again.content[0].content
-    assert first.content[0].content != other.content[0].content
+    assert first.content[0].content == other.content[0].content  # a call answers the same under every seed
     results = json.loads(first.content[0].content)
     assert results["title"] == "Emma"
     assert Draft202012Validator(BOOK_AUTHOR.responses).is_valid(results)
@@ -227,3 +228,11 @@ async def test_offline_roles_play_inside_an_autogen_team() -> None:
     capitals = [json.loads(r.content)["capital"] for r in result.messages[2].content]
     flight = json.loads(result.messages[3].content[0].arguments)
     assert [flight["origin"], flight["destination"]] == capitals
+
+
+async def test_oracle_asks_for_a_value_the_user_has_not_said() -> None:
+    oracle = OracleAssistant(context())
+    question = (await oracle.on_messages([TextMessage(content="When was that author born?", source="user")], TOKEN)).chat_message
+    assert isinstance(question, TextMessage) and question.content.endswith("?")
+    call = (await oracle.on_messages([TextMessage(content="Dune.", source="user")], TOKEN)).chat_message
+    assert json.loads(call.content[0].arguments) == {"title": "Dune"}

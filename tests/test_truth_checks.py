@@ -475,13 +475,16 @@ async def test_quality_figures_count_grounding_correctness_diversity_and_agreeme
 
 
 def test_environment_truth_wires_a_world_into_the_correct_answer_check() -> None:
-    """How the grounded world is plugged in: ``+environment.truth._target_=<factory>``."""
+    """How a truth source is plugged in: ``environment.truth`` auto, null or ``{_target_: <factory>}``."""
 
     def correct_answer(overrides: list[str]) -> CorrectAnswer:
         cfg = compose_config(overrides)
         settings = validate_settings(OmegaConf.to_container(cfg, resolve=True))
         return next(c for c in build_verifier(cfg, settings, None).checks if isinstance(c, CorrectAnswer))
 
-    assert correct_answer([]).truth is None
-    wired = correct_answer([f"+environment.truth._target_={__name__}.SmallWorld"])
+    by_default = correct_answer([]).truth  # agents/tool=world: the world's results are the truth
+    assert by_default is not None and by_default("get_city_info", {"city": "Lyon"})["country"] == "France"
+    assert correct_answer(["agents/tool=schema"]).truth is None  # invented results are no truth
+    assert correct_answer(["environment.truth=null"]).truth is None
+    wired = correct_answer([f"environment.truth={{_target_:{__name__}.SmallWorld}}"])
     assert wired.truth is not None and wired.truth("get_book_author", {"title": "Dune"})["author"] == "Frank Herbert"

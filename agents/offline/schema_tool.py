@@ -24,8 +24,8 @@ from composition.models import FunctionSpec
 class SchemaToolSimulator(ToolRole):
     """Answers each call with results generated from the function's ``responses`` schema.
 
-    Results depend only on (seed, function name, canonical arguments), so the same call gives
-    the same answer within a conversation and across reruns. A result property named like an
+    Results depend only on (function name, canonical arguments), so the same call gives the
+    same answer within a conversation, across conversations and across runs and seeds. A result property named like an
     argument echoes that argument when the value fits, so "weather in Oslo" says ``city: Oslo``.
     Calls to unknown functions, unparsable arguments and arguments that break ``parameters``
     get an error result explaining the problem, as a real API would answer.
@@ -39,7 +39,7 @@ class SchemaToolSimulator(ToolRole):
         self._start()
 
     def _start(self) -> None:
-        self._answers: dict[tuple[str, str], str] = {}
+        self._answers: dict[tuple[str, str], tuple[str, bool]] = {}
 
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken
@@ -67,11 +67,16 @@ class SchemaToolSimulator(ToolRole):
             return error(f"invalid arguments for {call.name}: {'; '.join(problems)}")
         key = (call.name, canonical_json(arguments))
         if key not in self._answers:
-            self._answers[key] = json.dumps(self._results(spec, arguments, key[1]), ensure_ascii=False)
-        return FunctionExecutionResult(content=self._answers[key], name=call.name, call_id=call.id, is_error=False)
+            self._answers[key] = self._respond(spec, arguments, key[1])
+        content, failed = self._answers[key]
+        return FunctionExecutionResult(content=content, name=call.name, call_id=call.id, is_error=failed)
+
+    def _respond(self, spec: FunctionSpec, arguments: dict[str, Any], canonical_arguments: str) -> tuple[str, bool]:
+        """(content, is_error) for a valid call; subclasses answer from another source."""
+        return json.dumps(self._results(spec, arguments, canonical_arguments), ensure_ascii=False), False
 
     def _results(self, spec: FunctionSpec, arguments: dict[str, Any], canonical_arguments: str) -> Any:
-        rng = random.Random(f"tool:{self.context.seed}:{spec.name}:{canonical_arguments}")
+        rng = random.Random(f"tool:{spec.name}:{canonical_arguments}")
         results = generate_value(spec.responses, rng)
         properties = spec.responses.get("properties", {})
         for name, value in arguments.items():

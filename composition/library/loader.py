@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from composition.errors import ConfigurationError
 from composition.library.models import LibraryEntry
 from composition.models import FunctionSpec
+from composition.world.world import COLLECTIONS
 
 TYPES_FILE = "types.json"
 
@@ -111,6 +112,7 @@ def load_library(data_dir: str | Path | None = None) -> TaskLibrary:
     """The library in ``data_dir`` (the packaged one by default), validated; cached per folder."""
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     types, kinds = _load_types(folder / TYPES_FILE)
+    units = _load_units(folder / TYPES_FILE, types, kinds)
     entries: list[LibraryEntry] = []
     functions: dict[str, tuple[Path, FunctionSpec]] = {}
     for path in sorted(folder.glob("*.json")):
@@ -119,6 +121,7 @@ def load_library(data_dir: str | Path | None = None) -> TaskLibrary:
     _check_references(entries)
     if not entries:
         raise LibraryError(f"{folder}: no library entries found")
+    entries = [entry if entry.unit else entry.model_copy(update={"unit": _unit(entry.produces, kinds, units)}) for entry in entries]
     return TaskLibrary(entries, types, kinds)
 
 
@@ -142,6 +145,26 @@ def _load_types(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         except Exception as error:  # jsonschema raises SchemaError with a message
             raise LibraryError(f"{path}: types.{name}: not a valid JSON Schema: {error}") from None
     return types, _load_kinds(path, data.get("kinds", {}), types)
+
+
+def _load_units(path: Path, types: dict[str, dict[str, Any]], kinds: dict[str, str]) -> dict[str, str]:
+    """``units`` maps a type or kind to the unit its answers are stated in (e.g. 'USD')."""
+    raw = _read_json(path).get("units", {})
+    if not isinstance(raw, dict):
+        raise LibraryError(f"{path}: field 'units' must be an object of type or kind -> unit")
+    for name, unit in raw.items():
+        if name not in types and name not in kinds:
+            raise LibraryError(f"{path}: units.{name}: neither a type nor a kind")
+        if not isinstance(unit, str) or not unit:
+            raise LibraryError(f"{path}: units.{name}: must be a non-empty string")
+    return dict(raw)
+
+
+def _unit(kind: str, kinds: dict[str, str], units: dict[str, str]) -> str | None:
+    """The unit of the nearest kind (or the type) in ``kind``'s lineage that names one."""
+    while kind not in units and kind in kinds:
+        kind = kinds[kind]
+    return units.get(kind)
 
 
 def _load_kinds(path: Path, raw: Any, types: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -236,6 +259,8 @@ def _without_description(schema: dict[str, Any]) -> dict[str, Any]:
 def _check_types(where: str, entry: LibraryEntry, types: dict[str, dict[str, Any]]) -> None:
     """Every typed slot and output uses its type's schema; every example fits it."""
     for slot, spec in entry.slots.items():
+        if spec.world is not None and spec.world not in COLLECTIONS:
+            raise LibraryError(f"{where}: slots.{slot}.world: unknown collection {spec.world!r}; known: {', '.join(sorted(COLLECTIONS))}")
         schema = _known(where, f"slots.{slot}.type", spec.type, types)
         validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
         for value in spec.examples:

@@ -37,6 +37,11 @@ class SlotSpec(BaseModel):
         description="The narrower kind of answer this slot accepts (a kind in types.json); defaults to the type.",
     )
     examples: list[LiteralValue] = Field(min_length=2, max_length=4)
+    world: str | None = Field(
+        default=None,
+        description="A collection of the world (composition.world) whose names fill this slot when "
+        "composing against the world, e.g. 'city'; the examples are then a few of its members.",
+    )
     literal_format: str = Field(
         default="{value}", description="How a literal reads in text, e.g. '{value} minutes'."
     )
@@ -87,6 +92,11 @@ class LibraryEntry(BaseModel):
     function: FunctionSpec | None = None
     operation: str | None = None
     output_field: str | None = None
+    unit: str | None = Field(
+        default=None,
+        description="Unit of the answer ('USD', 'km'); a {slot} stands for that argument's value. "
+        "Defaults to the unit types.json gives the output kind.",
+    )
     avoid_after: tuple[str, ...] = Field(
         default=(), description="Entries whose answer must not feed this one, since the result is trivial."
     )

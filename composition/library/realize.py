@@ -39,12 +39,15 @@ def realize(
     literals: Mapping[str, Any],
     bound: Mapping[str, Placed],
     seed: int | None = None,
+    shown: Mapping[str, Any] | None = None,
 ) -> Placed:
-    """The atomic task for ``entry``: ``literals`` fill some slots, producers in ``bound`` the rest."""
+    """The atomic task for ``entry``: ``literals`` fill some slots, producers in ``bound`` the rest.
+    ``shown`` may say how a literal reads in text when that differs from the value itself
+    ('the Netherlands' for the argument 'Netherlands')."""
     missing = sorted(set(entry.slots) - set(literals) - set(bound))
     if missing:
         raise ValueError(f"entry {entry.id!r}: slots {missing} have neither a literal nor a producer")
-    phrases = {slot: entry.slots[slot].render(value) for slot, value in literals.items()}
+    phrases = {slot: entry.slots[slot].render((shown or {}).get(slot, value)) for slot, value in literals.items()}
     phrases.update({slot: producer.reference for slot, producer in bound.items()})
     text = _sentence(entry.template.format(**phrases))
     step = Step(
@@ -64,6 +67,7 @@ def realize(
         functions=[entry.function] if entry.function else [],
         output_type=entry.output_type,
         reference=entry.reference.format(**phrases),
+        unit=entry.unit,
         step=step,
     )
     return Placed(index=index, entry=entry, task=task)

@@ -33,6 +33,7 @@ from composition.errors import ConfigurationError
 from composition.library import Placed, TaskLibrary
 from composition.strategies.matching import fill_shape
 from composition.strategies.shape import TaskShape
+from composition.world import World
 
 
 class UnknownStrategyError(ConfigurationError):
@@ -57,9 +58,12 @@ class CompositionStrategy(ABC):
     def shape(self, rng: random.Random) -> TaskShape:
         """Draw the DAG of the next task (may vary in size, e.g. a chain of 2 or 3)."""
 
-    def compose(self, library: TaskLibrary, rng: random.Random, seed: int | None = None) -> list[Placed]:
-        """Realize a drawn shape from the library by type matching; raises NoTypeMatch."""
-        return fill_shape(library, self.shape(rng), rng, seed)
+    def compose(
+        self, library: TaskLibrary, rng: random.Random, seed: int | None = None, world: World | None = None
+    ) -> list[Placed]:
+        """Realize a drawn shape from the library by type matching (literal values from ``world``
+        when given); raises NoTypeMatch."""
+        return fill_shape(library, self.shape(rng), rng, seed, world)
 
 
 _REGISTRY: dict[str, type[CompositionStrategy]] = {}

@@ -22,14 +22,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from composition.library import LibraryEntry, Placed, TaskLibrary, realize
+from composition.library import LibraryEntry, Placed, SlotSpec, TaskLibrary, realize
 from composition.strategies.shape import NoTypeMatch, TaskShape
+from composition.world import World
 
 CANDIDATES_PER_NODE = 12
 # Operations whose answer does not depend on operand order: their operands are put in one
 # fixed order, so "A or B" and "B or A" are one task, not two near-duplicates.
 SYMMETRIC = frozenset({"max_of", "min_of", "sum", "average", "count"})
 MAX_HEIGHT = 8
+LITERAL_ATTEMPTS = 40
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,13 @@ class _Want:
     avoid: frozenset[str]
 
 
-def fill_shape(library: TaskLibrary, shape: TaskShape, rng: random.Random, seed: int | None = None) -> list[Placed]:
-    """One atomic task per shape node, consumers' slots bound to their producers' answers."""
+def fill_shape(
+    library: TaskLibrary, shape: TaskShape, rng: random.Random, seed: int | None = None, world: World | None = None
+) -> list[Placed]:
+    """One atomic task per shape node, consumers' slots bound to their producers' answers.
+
+    With a ``world``, literal slots draw from the world collection they name and a task stated
+    with literals only gets values the world can answer (e.g. two cities joined by road)."""
     for index in range(shape.size - 1):
         if len(shape.consumers(index)) != 1:
             raise ValueError(f"type matching needs every task but the last to feed one consumer; task {index} does not")
@@ -62,8 +69,9 @@ def fill_shape(library: TaskLibrary, shape: TaskShape, rng: random.Random, seed:
         bound = {slot: placed[producer] for producer, slot in choice.slots.items()}
         if choice.entry.operation in SYMMETRIC:
             bound = _in_text_order(bound)
-        literals = _literals(choice.entry, set(bound), rng, used)
-        placed.append(realize(choice.entry, index, literals, bound, seed))
+        literals = _literals(choice.entry, set(bound), rng, used, world)
+        shown = {slot: world.in_text(value) for slot, value in literals.items()} if world is not None else None
+        placed.append(realize(choice.entry, index, literals, bound, seed, shown))
     return placed
 
 
@@ -193,14 +201,31 @@ def _heights(library: TaskLibrary) -> _Heights:
     return _Heights(accepting, exact)
 
 
-def _literals(entry: LibraryEntry, bound: set[str], rng: random.Random, used: set[tuple[str, str]]) -> dict[str, Any]:
-    """Example values for the unbound slots, avoiding a combination already used for this entry."""
+def _literals(
+    entry: LibraryEntry, bound: set[str], rng: random.Random, used: set[tuple[str, str]], world: World | None
+) -> dict[str, Any]:
+    """Values for the unbound slots, avoiding a combination already used for this entry and,
+    for a task stated with literals only, one the world cannot answer."""
     free = [slot for slot in entry.slots if slot not in bound]
-    combos = list(itertools.product(*(entry.slots[slot].examples for slot in free)))
-    rng.shuffle(combos)
-    for combo in combos:
+    pools = [_values(entry.slots[slot], world) for slot in free]
+    checked = world is not None and entry.function is not None and not bound
+    fallback: dict[str, Any] | None = None
+    for _ in range(LITERAL_ATTEMPTS):
+        combo = tuple(rng.choice(pool) for pool in pools)
         key = (entry.id, repr((sorted(bound), combo)))
-        if key not in used:
-            used.add(key)
-            return dict(zip(free, combo))
-    return dict(zip(free, combos[0]))
+        literals = dict(zip(free, combo))
+        if key in used:
+            fallback = fallback or literals
+            continue
+        if checked and not world.call(entry.function.name, literals).found:  # type: ignore[union-attr]
+            continue
+        used.add(key)
+        return literals
+    return fallback or dict(zip(free, (pool[0] for pool in pools)))
+
+
+def _values(spec: SlotSpec, world: World | None) -> tuple[Any, ...]:
+    """The values a literal slot may take: its world collection when composing against a world."""
+    if world is not None and spec.world is not None:
+        return world.collection(spec.world)
+    return tuple(spec.examples)

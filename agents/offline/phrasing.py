@@ -1,0 +1,59 @@
+"""Varied wording for the offline roles, read from ``phrases/<role>.json``.
+
+Each key of a phrase file holds interchangeable templates; a ``Phrasing`` picks one per use
+with the role's own ``random.Random`` (seeded by seed and task), so the same conversation is
+worded the same on every run while different conversations read differently. Values are
+written with their unit ("412.5 km", "21.5 °C", "3.2%").
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+ATTACHED_UNITS = frozenset({"%"})
+
+
+@lru_cache(maxsize=8)
+def phrasebook(role: str) -> dict[str, Any]:
+    """The phrase file of ``role`` (e.g. 'oracle'), read once per process."""
+    text = (resources.files("agents.offline") / "phrases" / f"{role}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class Phrasing:
+    """Picks and fills templates of one phrase file with a seeded generator."""
+
+    def __init__(self, role: str, rng: random.Random) -> None:
+        self.book = phrasebook(role)
+        self.rng = rng
+
+    def say(self, key: str, **fields: str) -> str:
+        """A filled variant of ``key``; a field ``x`` is also offered capitalised as ``X``."""
+        template = self.rng.choice(self.book[key])
+        values = {**fields, **{cap(name): cap(value) for name, value in fields.items()}}
+        return cap(template.format(**values)) if template else ""
+
+
+def number(value: Any) -> str:
+    """A number as people write it in an answer: no trailing '.0', at most two decimals."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.4g}"
+
+
+def with_unit(value: Any, unit: str | None) -> str:
+    """``value`` followed by its unit, if it has one and is a number."""
+    text = number(value)
+    if not unit or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return text
+    return f"{text}{unit}" if unit in ATTACHED_UNITS else f"{text} {unit}"
