@@ -82,8 +82,15 @@ class Check:
     ok: bool
 
 
+#: The checks of form only: the simulated endpoint's assistant (benchmarks/roles.py) calls each
+#: listed function with schema-drawn arguments, so its data is well-formed but not grounded.
+#: These scenarios measure throughput and fault survival, so they keep what is well-formed.
+FORM_CHECKS = "[known_functions,valid_arguments,valid_results,answered_calls,final_answer,turn_limit,parallel_policy]"
+
+
 def llm_overrides(base_url: str, scenario: Scenario) -> list[str]:
-    """The LLM roles on the simulated endpoint; tasks from the offline library; no response cache."""
+    """The LLM roles on the simulated endpoint; tasks from the offline library; no response cache;
+    only the checks of form (see FORM_CHECKS)."""
     return [
         "model=openai",
         f"model.base_url={base_url}",
@@ -91,6 +98,7 @@ def llm_overrides(base_url: str, scenario: Scenario) -> list[str]:
         "model.name=benchmark-model",  # a name AutoGen does not resolve to a dated one, so no mismatch warning
         "model.cache_dir=null",
         "composition/source=library",
+        f"environment.checks={FORM_CHECKS}",
         f"num_tasks={scenario.tasks}",
         f"runner.concurrency={scenario.concurrency}",
         "runner.progress=false",
