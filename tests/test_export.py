@@ -23,6 +23,7 @@ from environment.export.system_prompt import render_system_prompt, stated_parall
 from environment.export.validate import (
     check_button_record,
     check_export_file,
+    check_hf_record,
     check_openai_record,
     check_sharegpt_record,
 )
@@ -101,7 +102,11 @@ def question() -> Trajectory:
 
 
 TRAJECTORIES = [sequential, parallel, question]
-CHECKERS = {"button": check_button_record, "openai": check_openai_record, "sharegpt": check_sharegpt_record}
+CHECKERS = {
+    "button": check_button_record, "hf": check_hf_record, "openai": check_openai_record, "sharegpt": check_sharegpt_record,
+}
+FORMATS = list(CHECKERS)
+ID_SHAPE = re.compile(r"[A-Za-z0-9]{9}")
 
 
 def record(name: str, build: Callable[[], Trajectory]) -> dict[str, Any]:
@@ -111,10 +116,11 @@ def record(name: str, build: Callable[[], Trajectory]) -> dict[str, Any]:
 # --- registry and writer -----------------------------------------------------------------------
 
 
-def test_registry_names_the_three_formats_and_refuses_others():
-    assert available_exporters() == ["button", "openai", "sharegpt"]
+def test_registry_names_the_four_formats_and_refuses_others():
+    assert available_exporters() == ["button", "hf", "openai", "sharegpt"]
     assert get_exporter("sharegpt").filename == "sharegpt.jsonl"
-    with pytest.raises(ValueError, match="unknown export format 'alpaca'; allowed: button, openai, sharegpt"):
+    assert get_exporter("hf").filename == "hf.jsonl"
+    with pytest.raises(ValueError, match="unknown export format 'alpaca'; allowed: button, hf, openai, sharegpt"):
         get_exporter("alpaca")
 
 
@@ -191,7 +197,7 @@ def test_prompts_state_whether_parallel_calls_are_allowed(protocol):
     assert stated_parallel_rule("You are helpful.") is None
 
 
-@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+@pytest.mark.parametrize("name", FORMATS)
 @pytest.mark.parametrize("build", TRAJECTORIES)
 def test_no_format_shows_a_plan_or_sub_task_guidance(name, build):
     text = json.dumps(record(name, build)).lower()
@@ -232,13 +238,15 @@ def test_parallel_turn_exports_two_calls_in_each_format():
     assert [a["arguments"]["city"] for a in json.loads(button[3]["content"])] == ["Paris", "Rome"]
     openai = record("openai", parallel)
     assert openai["parallel_tool_calls"] is True
-    assert [c["id"] for c in openai["messages"][2]["tool_calls"]] == ["c1", "c2"]
-    assert [m["tool_call_id"] for m in openai["messages"][3:5]] == ["c1", "c2"]
+    ids = [c["id"] for c in openai["messages"][2]["tool_calls"]]
+    assert [m["tool_call_id"] for m in openai["messages"][3:5]] == ids
     sharegpt = record("sharegpt", parallel)["conversations"]
     assert [c["from"] for c in sharegpt] == ["human", "function_call", "observation", "gpt"]
-    assert json.loads(sharegpt[1]["value"]) == [
+    thought, calls = sharegpt[1]["value"].split("\n<tool_call>")
+    assert thought == "Both cities at once." and calls.endswith("</tool_call>")
+    assert json.loads(calls.removesuffix("</tool_call>")) == [
         {"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_weather", "arguments": {"city": "Rome"}}]
-    assert json.loads(sharegpt[2]["value"]) == [{"celsius": 14}, {"celsius": 21.5}]
+    assert sharegpt[2]["value"] == '{"celsius": 14}\n</tool_response>\n<tool_response>\n{"celsius": 21.5}'
 
 
 @pytest.mark.parametrize("build", TRAJECTORIES)
@@ -249,23 +257,29 @@ def test_openai_round_trip_keeps_ids_arguments_and_tools(build):
     assert exported["tools"] == [spec.to_openai_tool() for spec in trajectory.functions]
     assert exported["parallel_tool_calls"] is trajectory.parallel_calls
     calls = [c for m in exported["messages"] for c in m.get("tool_calls", [])]
-    assert [(c["id"], c["function"]["name"], json.loads(c["function"]["arguments"])) for c in calls] == [
-        (c.id, c.name, c.arguments) for c in trajectory.calls]
+    assert [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in calls] == [
+        (c.name, c.arguments) for c in trajectory.calls]
     tools = [m for m in exported["messages"] if m["role"] == "tool"]
     assert [(m["tool_call_id"], json.loads(m["content"])) for m in tools] == [
-        (r.call_id, r.results) for r in trajectory.results]
+        (c["id"], r.results) for c, r in zip(calls, trajectory.results)]
+    assert all("name" not in m for m in tools)  # the fine-tuning schema's tool message has no name
     assert exported["messages"][-1] == {"role": "assistant", "content": trajectory.messages[-1].content}
 
 
-def test_openai_renames_a_reused_call_id_so_each_answer_names_one_call():
+@pytest.mark.parametrize("name", ["openai", "hf"])
+def test_call_ids_are_nine_letters_and_digits_unique_and_stable_even_when_an_endpoint_reused_one(name):
     trajectory = sequential()
     for message in trajectory.messages[1:5]:
         for item in [*message.tool_calls, *message.tool_results]:
             setattr(item, "id" if isinstance(item, ToolCall) else "call_id", "call_0")
-    exported = get_exporter("openai").convert(trajectory)
-    assert check_openai_record(exported) == []
-    assert [m.get("tool_call_id") or m["tool_calls"][0]["id"] for m in exported["messages"][2:6]] == [
-        "call_0", "call_0", "call_0_2", "call_0_2"]
+    exported = get_exporter(name).convert(trajectory)
+    assert CHECKERS[name](exported) == []
+    ids = [m.get("tool_call_id") or m["tool_calls"][0]["id"] for m in exported["messages"][2:6]]
+    assert ids[0] == ids[1] != ids[2] == ids[3]
+    assert all(ID_SHAPE.fullmatch(ident) for ident in ids)
+    assert get_exporter(name).convert(trajectory) == exported  # a rerun writes the same ids
+    other = trajectory.model_copy(update={"id": "another"})
+    assert [c["id"] for m in get_exporter(name).convert(other)["messages"] for c in m.get("tool_calls", [])] != ids[::2]
 
 
 def test_openai_call_turn_content_is_the_thought_or_null():
@@ -366,12 +380,15 @@ OPENAI_BREAKS = {
     "arguments-not-string": (_arguments({"title": "Dune"}), "arguments must be a string holding JSON"),
     "arguments-not-json": (_arguments("{title: Dune}"), "arguments is not valid JSON"),
     "invalid-arguments": (_arguments('{"title": ["Dune"]}'), "do not match its parameters"),
-    "unanswered-call": (lambda r: r["messages"].pop(3), "calls ['c1'] are still unanswered"),
+    "unanswered-call": (lambda r: r["messages"].pop(3), "] are still unanswered"),
     "wrong-call-answered": (lambda r: r["messages"][3].update(tool_call_id="c7"),
-                            "answers 'c7', but the next unanswered call is 'c1'"),
+                            "answers 'c7', but the next unanswered call is "),
     "tool-content-not-json": (lambda r: r["messages"][3].update(content="Frank"), "messages[3].content is not valid JSON"),
-    "duplicate-id": (lambda r: (r["messages"][4]["tool_calls"][0].update(id="c1"), r["messages"][5].update(tool_call_id="c1")),
-                     "'c1' must be a non-empty string used once"),
+    "duplicate-id": (lambda r: (r["messages"][4]["tool_calls"][0].update(id=r["messages"][3]["tool_call_id"]),
+                                r["messages"][5].update(tool_call_id=r["messages"][3]["tool_call_id"])),
+                     "is used twice in this conversation"),
+    "id-shape": (lambda r: (r["messages"][2]["tool_calls"][0].update(id="call_1"), r["messages"][3].update(tool_call_id="call_1")),
+                 "'call_1' must be 9 letters and digits"),
     "ends-with-calls": (lambda r: r["messages"].pop(), "last message must be the assistant's answer"),
     "empty-answer": (lambda r: r["messages"][-1].update(content=""), "content must be a non-empty string"),
     "parallel-off": (_openai_two_calls, "holds 2 calls in one turn, but parallel calls are not allowed"),
@@ -405,7 +422,15 @@ SHAREGPT_BREAKS = {
     "observation-missing": (_conversation(2, **{"from": "human", "value": "hello"}),
                             "expected an observation answering the function_call"),
     "observation-without-call": (_conversation(1, **{"from": "gpt", "value": "ok"}), "is 'observation'; expected a human turn"),
-    "observation-count": (_conversation(2, value='[{"celsius": 1}]'), "JSON list of 2 results, one per call"),
+    "observation-count": (_conversation(2, value='[{"celsius": 1}]'), "must hold 2 results, one per call"),
+    "joined-count": (_conversation(2, value='{"celsius": 1}\n</tool_response>\n<tool_response>\n{}\n</tool_response>\n'
+                                        '<tool_response>\n{}'), "joins 3 results, but the function_call made 2 calls"),
+    "joined-not-json": (_conversation(2, value='{"celsius": 1}\n</tool_response>\n<tool_response>\nwarm'),
+                        "value result 1 is not valid JSON"),
+    "thought-without-newline": (_conversation(1, value='Both.<tool_call>{"name": "get_weather", "arguments": {"city": "Rome"}}'
+                                                       "</tool_call>"), "must be a thought, a newline, then <tool_call>"),
+    "text-after-tagged-call": (_conversation(1, value='Both.\n<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>'
+                                                      " done"), "must be a thought, a newline, then <tool_call>"),
     "unknown-tool": (_conversation(1, value='{"name": "get_forecast", "arguments": {"city": "Rome"}}'),
                      "'get_forecast', which is not a listed tool"),
     "invalid-arguments": (_conversation(1, value='[{"name": "get_weather", "arguments": {"town": "Rome"}}]'),
@@ -430,7 +455,7 @@ def test_sharegpt_reader_catches(case):
     assert any(problem in p for p in problems), problems
 
 
-@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+@pytest.mark.parametrize("name", FORMATS)
 def test_readers_refuse_records_that_are_not_objects(name):
     assert CHECKERS[name]([]) == ["record must be a JSON object"]
     assert CHECKERS[name]({})
@@ -442,7 +467,7 @@ def _spots(value: Any, path: tuple = ()) -> list[tuple]:
     return [path] + [spot for key, item in inner for spot in _spots(item, (*path, key))]
 
 
-@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+@pytest.mark.parametrize("name", FORMATS)
 def test_readers_report_junk_anywhere_in_a_record_without_crashing(name):
     good = record(name, question)
     junk_values = [None, 7, ["x"], {"x": 1}, "", "[1, {]"]
@@ -483,7 +508,7 @@ def test_file_reader_names_file_and_line_of_bad_json_and_a_cut_last_line(tmp_pat
     assert report.records == 2 and not report.ok
     assert report.problems[0].startswith(f"{path}:2: not valid JSON")
     assert report.problems[1] == f"{path}:3: the last line is incomplete (an interrupted write)"
-    with pytest.raises(ValueError, match="allowed: button, openai, sharegpt"):
+    with pytest.raises(ValueError, match="allowed: button, hf, openai, sharegpt"):
         check_export_file(path, "csv")
 
 
@@ -493,7 +518,7 @@ def test_command_line_passes_a_good_run_and_prints_a_table(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     rows = [line.split() for line in done.stdout.splitlines()]
     assert rows[0] == ["format", "file", "records", "problems"]
-    assert [(row[0], row[2], row[3]) for row in rows[1:]] == [(n, "3", "0") for n in ("button", "openai", "sharegpt")]
+    assert [(row[0], row[2], row[3]) for row in rows[1:]] == [(n, "3", "0") for n in FORMATS]
 
 
 def test_command_line_fails_with_the_file_and_line_of_the_first_bad_record(tmp_path: Path):
@@ -524,15 +549,18 @@ def test_a_failed_run_leaves_the_previous_exports_and_a_finished_one_adds_to_the
     files = RunFiles(run_dir)
     before = {path.name: path.read_text() for path in files.export_dir.iterdir()}
     kept = [Trajectory.model_validate(record) for record in read_records(files.trajectories) if record["kept"]]
-    assert len(kept) == 3 and all(len(text.splitlines()) == 3 for text in before.values())
+    data = [name for name in before if name.endswith(".jsonl")]
+    assert len(kept) == 3 and sorted(data) == [f"{name}.jsonl" for name in FORMATS]
+    assert all(len(before[name].splitlines()) == 3 for name in data) and "num_examples: 3" in before["README.md"]
 
-    with pytest.raises(RuntimeError, match="boom"), kept_exports(files, ["button", "openai", "sharegpt"]) as exports:
+    with pytest.raises(RuntimeError, match="boom"), kept_exports(files, FORMATS) as exports:
         exports.write(kept[0])
         raise RuntimeError("boom")
     assert {path.name: path.read_text() for path in files.export_dir.iterdir()} == before
 
-    with kept_exports(files, ["button", "openai", "sharegpt"]) as exports:
+    with kept_exports(files, FORMATS) as exports:
         exports.write(kept[0])  # a trajectory kept during the run joins the ones on disk
-    after = {path.name: path.read_text().splitlines() for path in files.export_dir.iterdir()}
-    assert {name: len(lines) for name, lines in after.items()} == {name: 4 for name in before}
+    after = {path.name: path.read_text() for path in files.export_dir.iterdir()}
+    assert {name: len(after[name].splitlines()) for name in data} == {name: 4 for name in data}
+    assert "num_examples: 4" in after["README.md"]
     assert not (run_dir / ".export-staging").exists()
