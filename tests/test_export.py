@@ -564,3 +564,139 @@ def test_a_failed_run_leaves_the_previous_exports_and_a_finished_one_adds_to_the
     assert {name: len(after[name].splitlines()) for name in data} == {name: 4 for name in data}
     assert "num_examples: 4" in after["README.md"]
     assert not (run_dir / ".export-staging").exists()
+
+
+# --- hf layout, options and the dataset card -------------------------------------------------------
+
+
+@pytest.mark.parametrize("build", TRAJECTORIES)
+def test_hf_round_trip_has_object_arguments_named_results_and_openai_tools(build):
+    trajectory = build()
+    exported = record("hf", build)
+    assert check_hf_record(exported) == []
+    assert set(exported) == {"messages", "tools"}
+    assert exported["tools"] == [spec.to_openai_tool() for spec in trajectory.functions]
+    calls = [c for m in exported["messages"] for c in m.get("tool_calls", [])]
+    assert [(c["function"]["name"], c["function"]["arguments"]) for c in calls] == [(c.name, c.arguments) for c in trajectory.calls]
+    tools = [m for m in exported["messages"] if m["role"] == "tool"]
+    assert [(m["tool_call_id"], m["name"], json.loads(m["content"])) for m in tools] == [
+        (c["id"], c["function"]["name"], r.results) for c, r in zip(calls, trajectory.results)]
+    assert all(ID_SHAPE.fullmatch(c["id"]) for c in calls)
+
+
+def test_hf_call_turn_content_is_the_thought_or_an_empty_string():
+    assert record("hf", sequential)["messages"][2]["content"] == "I need the author first."
+    assert record("hf", question)["messages"][4]["content"] == ""
+
+
+def test_openai_and_hf_agree_on_everything_but_argument_text_and_tool_names():
+    for build in TRAJECTORIES:
+        hf, openai = record("hf", build), record("openai", build)
+        for message in openai["messages"]:
+            for call in message.get("tool_calls", []):
+                call["function"]["arguments"] = json.loads(call["function"]["arguments"])
+            if message["role"] == "tool":
+                message.pop("tool_call_id")
+            elif message.get("tool_calls") and message["content"] is None:
+                message["content"] = ""
+        for message in hf["messages"]:
+            if message["role"] == "tool":
+                message.pop("name"), message.pop("tool_call_id")
+        assert hf["messages"] == openai["messages"]
+
+
+HF_BREAKS = {
+    "string-arguments": (lambda r: r["messages"][2]["tool_calls"][0]["function"].update(arguments='{"title": "Dune"}'),
+                         "arguments must be a JSON object, not str"),
+    "no-name": (lambda r: r["messages"][3].pop("name"), "messages[3] lacks 'name'"),
+    "wrong-name": (lambda r: r["messages"][3].update(name="get_birth_year"), "is not the name of call"),
+    "null-content": (lambda r: r["messages"][2].update(content=None), "messages[2].content must be a string"),
+    "openai-top-key": (lambda r: r.update(parallel_tool_calls=False), "unexpected keys ['parallel_tool_calls']"),
+}
+
+
+def _hf_two_calls(rec: dict) -> None:
+    _openai_two_calls(rec)
+    for message in rec["messages"]:
+        for call in message.get("tool_calls", []):
+            if isinstance(call["function"]["arguments"], str):
+                call["function"]["arguments"] = json.loads(call["function"]["arguments"])
+            call["id"] = call["id"].ljust(9, "0")
+        if message["role"] == "tool":
+            message["tool_call_id"] = message["tool_call_id"].ljust(9, "0")
+            message.setdefault("name", "get_birth_year")
+
+
+HF_BREAKS["parallel-off"] = (_hf_two_calls, "holds 2 calls in one turn, but parallel calls are not allowed")
+
+
+@pytest.mark.parametrize("case", HF_BREAKS, ids=list(HF_BREAKS))
+def test_hf_reader_catches(case):
+    mangle, problem = HF_BREAKS[case]
+    broken = record("hf", sequential)
+    mangle(broken)
+    problems = check_hf_record(broken)
+    assert any(problem in p for p in problems), problems
+
+
+class ReasoningMessage(Message):
+    """A message as the model-backed roles record it, with the reasoning kept aside."""
+
+    reasoning: str = ""
+
+
+def _with_reasoning() -> Trajectory:
+    trajectory = sequential()
+    trajectory.messages = [
+        ReasoningMessage(**message.model_dump(), reasoning=f"hidden {index}") if message.role == "assistant" else message
+        for index, message in enumerate(trajectory.messages)
+    ]
+    return trajectory
+
+
+def test_reasoning_goes_to_reasoning_content_only_when_asked():
+    trajectory = _with_reasoning()
+    plain = get_exporter("hf").convert(trajectory)
+    assert "hidden" not in json.dumps(plain)
+    exported = get_exporter("hf", {"reasoning": True}).convert(trajectory)
+    assert check_hf_record(exported) == []
+    assistants = [m for m in exported["messages"] if m["role"] == "assistant"]
+    assert [m["reasoning_content"] for m in assistants] == ["hidden 1", "hidden 3", "hidden 5"]
+    assert [m["content"] for m in assistants] == [m["content"] for m in plain["messages"] if m["role"] == "assistant"]
+    for name in ("openai", "sharegpt", "button"):
+        assert "hidden" not in json.dumps(get_exporter(name).convert(trajectory))
+
+
+def test_sharegpt_options_write_the_bare_json_call_and_a_result_list():
+    exported = get_exporter("sharegpt", {"thoughts": False, "parallel_results": "list"}).convert(parallel())
+    assert check_sharegpt_record(exported) == []
+    assert json.loads(exported["conversations"][1]["value"])[1] == {"name": "get_weather", "arguments": {"city": "Rome"}}
+    assert json.loads(exported["conversations"][2]["value"]) == [{"celsius": 14}, {"celsius": 21.5}]
+
+
+def test_unknown_options_are_refused_with_the_allowed_ones(tmp_path: Path):
+    with pytest.raises(ValueError, match=r"export.options.hf: think=True: Extra inputs .* \(options of hf: reasoning\)"):
+        get_exporter("hf", {"think": True})
+    with pytest.raises(ValueError, match="export.options.sharegpt: parallel_results='json'"):
+        get_exporter("sharegpt", {"parallel_results": "json"})
+    with pytest.raises(ValueError, match=r"names formats \['alpaca'\] that are not in export.formats"):
+        ExportSet(tmp_path, ["hf"], {"alpaca": {}})
+
+
+def test_the_card_loads_every_export_with_datasets_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    datasets = pytest.importorskip("datasets")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with ExportSet(tmp_path, FORMATS, settings={"model": "offline", "seed": 7}) as exports:
+        for build in TRAJECTORIES:
+            exports.write(build())
+    directory = tmp_path / "export"
+    card = (directory / "README.md").read_text()
+    assert card.startswith("---\n") and "| model | `offline` |" in card and "| function calls | 5 |" in card
+    for name in FORMATS:
+        rows = datasets.load_dataset(str(directory), name, split="train", cache_dir=str(tmp_path / "cache"))
+        assert len(rows) == 3
+    rows = datasets.load_dataset(str(directory), "hf", split="train", cache_dir=str(tmp_path / "cache"))
+    written = [json.loads(line) for line in (directory / "hf.jsonl").read_text().splitlines()]
+    assert [dict(row) for row in rows] == written  # no key added, no null filled in
