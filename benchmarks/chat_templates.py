@@ -96,32 +96,33 @@ class Template:
 
 
 def _templates_in(path: Path) -> Iterator[tuple[str, str]]:
-    """(name, template text) pairs a file holds."""
+    """(name, template text) pairs a file holds; a tokenizer_config.json's are named after its folder."""
     if path.suffix == ".jinja":
         yield path.stem, path.read_text(encoding="utf-8")
         return
     config = json.loads(path.read_text(encoding="utf-8"))
     chat_template = config.get("chat_template")
     if isinstance(chat_template, str):
-        yield path.parent.name, chat_template
+        yield "", chat_template
     elif isinstance(chat_template, list):
         for entry in chat_template:
-            yield f"{path.parent.name}:{entry['name']}", entry["template"]
+            yield entry["name"], entry["template"]
 
 
 def load_templates(directory: Path) -> list[Template]:
-    """Every tool-capable template under ``directory`` (one that renders ``tool_calls``), once each."""
+    """Every tool-capable template under ``directory`` (one that renders ``tool_calls``), once
+    each: a text seen before (by content) is skipped, so ``*.jinja`` files win over copies."""
     seen: set[str] = set()
     found: list[Template] = []
-    files = sorted([*directory.rglob("*.jinja"), *directory.rglob("tokenizer_config.json")])
+    files = [*sorted(directory.rglob("*.jinja")), *sorted(directory.rglob("tokenizer_config.json"))]
     for path in files:
         for name, source in _templates_in(path):
             digest = hashlib.sha256(source.strip().encode()).hexdigest()
             if "tool_calls" not in source or digest in seen:
                 continue
             seen.add(digest)
-            folder = path.parent.relative_to(directory).as_posix()
-            found.append(Template(f"{folder}/{name}" if folder != "." else name, source))
+            label = "/".join(part for part in (path.parent.relative_to(directory).as_posix(), name) if part not in ("", "."))
+            found.append(Template(label or path.parent.name, source))
     return found
 
 
@@ -280,11 +281,23 @@ def markdown(rows: list[Row], labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _plain_json(path: Path) -> list[dict[str, Any]]:
+    """The records as ``datasets.load_dataset("json", data_files=...)`` gives them: one struct for
+    all messages (absent keys become None) and for all tools (every parameter name of the file)."""
+    import datasets
+
+    return [dict(row) for row in datasets.load_dataset("json", data_files=str(path), split="train")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.chat_templates", description=__doc__.splitlines()[0])
     parser.add_argument("run_dirs", type=Path, nargs="+", help="run directories (holding export/) to render")
     parser.add_argument("--templates", type=Path, required=True, help="directory of *.jinja / tokenizer_config.json")
     parser.add_argument("--format", default="hf", choices=["hf", "openai"], help="export file to render (default: hf)")
+    parser.add_argument(
+        "--plain-json", action="store_true",
+        help='load each file with datasets.load_dataset("json") instead of reading it as is (as without the card: nulls filled in)',
+    )
     parser.add_argument("--limit", type=int, help="render only the first N records of each run")
     parser.add_argument("--details", action="store_true", help="also print each failing template's first problem")
     parser.add_argument("--json", type=Path, help="write the outcome counts per template here")
@@ -303,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             print(f"error: {path} does not exist (is {run_dir} a run directory with the {args.format} export?)", file=sys.stderr)
             return 2
-        records = list(read_records(path))[: args.limit]
+        records = (_plain_json(path) if args.plain_json else list(read_records(path)))[: args.limit]
         runs[run_label(records, run_dir)] = records
     templates = load_templates(args.templates)
     if not templates:
