@@ -679,8 +679,10 @@ def test_unknown_options_are_refused_with_the_allowed_ones(tmp_path: Path):
         get_exporter("hf", {"think": True})
     with pytest.raises(ValueError, match="export.options.sharegpt: parallel_results='json'"):
         get_exporter("sharegpt", {"parallel_results": "json"})
-    with pytest.raises(ValueError, match=r"names formats \['alpaca'\] that are not in export.formats"):
+    with pytest.raises(ValueError, match=r"export.options names unknown formats \['alpaca'\]; known: button, hf"):
         ExportSet(tmp_path, ["hf"], {"alpaca": {}})
+    with ExportSet(tmp_path, ["button"], {"sharegpt": {"thoughts": False}}) as exports:  # options of formats not chosen
+        exports.write(sequential())
 
 
 def test_the_card_loads_every_export_with_datasets_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -700,3 +702,25 @@ def test_the_card_loads_every_export_with_datasets_offline(tmp_path: Path, monke
     rows = datasets.load_dataset(str(directory), "hf", split="train", cache_dir=str(tmp_path / "cache"))
     written = [json.loads(line) for line in (directory / "hf.jsonl").read_text().splitlines()]
     assert [dict(row) for row in rows] == written  # no key added, no null filled in
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("+export.options.hf.think=true", "export.options.hf: think=True: Extra inputs are not permitted (options of hf: reasoning)"),
+        ("export.options.sharegpt.parallel_results=json", "export.options.sharegpt: parallel_results='json'"),
+        ("export.formats=[alpaca]", "unknown export format 'alpaca'; allowed: button, hf, openai, sharegpt"),
+    ],
+)
+def test_bad_export_settings_are_one_line_errors(override: str, message: str, tmp_path: Path, button_cli) -> None:
+    result = button_cli("num_tasks=2", "runner.progress=false", override, f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_options_from_the_command_line_are_taken_and_the_card_lists_the_settings(tmp_path: Path, button_cli) -> None:
+    result = button_cli("num_tasks=2", "runner.progress=false", "export.options.hf.reasoning=true", f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 0, result.stderr
+    assert check_export_file(tmp_path / "export" / "hf.jsonl", "hf").problems == []
+    card = (tmp_path / "export" / "README.md").read_text()
+    assert "| parallel_calls | `True` |" in card and "num_examples: 2" in card

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from composition.errors import ConfigurationError
 from composition.jsonl import JsonlWriter
 from environment.export.card import CardStats, write_card
 from environment.trajectory import Message, ToolCall, ToolResult, Trajectory
@@ -181,7 +182,7 @@ class Exporter(ABC):
         except ValidationError as error:
             allowed = ", ".join(self.Options.model_fields) or "none"
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in error.errors())
-            raise ValueError(f"export.options.{self.name}: {problems} (options of {self.name}: {allowed})") from None
+            raise ConfigurationError(f"export.options.{self.name}: {problems} (options of {self.name}: {allowed})") from None
 
     @abstractmethod
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
@@ -209,14 +210,14 @@ def get_exporter(name: str, options: Mapping[str, Any] | None = None) -> Exporte
         return _REGISTRY[name](**(options or {}))
     allowed = f"allowed: {', '.join(available_exporters())}, or a dotted path to an Exporter subclass"
     if "." not in name:
-        raise ValueError(f"unknown export format {name!r}; {allowed}")
+        raise ConfigurationError(f"unknown export format {name!r}; {allowed}")
     module_name, _, class_name = name.rpartition(".")
     try:
         found = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as error:
-        raise ValueError(f"cannot import export format {name!r} ({error}); {allowed}") from None
+        raise ConfigurationError(f"cannot import export format {name!r} ({error}); {allowed}") from None
     if not (isinstance(found, type) and issubclass(found, Exporter)):
-        raise ValueError(f"export format {name!r} is not an Exporter subclass; {allowed}")
+        raise ConfigurationError(f"export format {name!r} is not an Exporter subclass; {allowed}")
     return found(**(options or {}))
 
 
@@ -224,8 +225,8 @@ class ExportSet:
     """Writes every kept trajectory to ``<run_dir>/export/<format file>`` for each chosen format,
     and on close the dataset card (``export/README.md``) describing them.
 
-    ``options`` maps a format name to its options; ``settings`` are the generator settings the
-    card lists (model, seed, protocol, ...).
+    ``options`` maps a format name to its options (those of formats not chosen are ignored);
+    ``settings`` are the generator settings the card lists (model, seed, protocol, ...).
     """
 
     def __init__(
@@ -236,9 +237,9 @@ class ExportSet:
         settings: Mapping[str, Any] | None = None,
     ) -> None:
         options = dict(options or {})
-        unknown = sorted(set(options) - set(names))
+        unknown = sorted(set(options) - set(names) - set(_REGISTRY))
         if unknown:
-            raise ValueError(f"export.options names formats {unknown} that are not in export.formats {names}")
+            raise ConfigurationError(f"export.options names unknown formats {unknown}; known: {', '.join(sorted({*names, *_REGISTRY}))}")
         self.exporters = [get_exporter(name, options.get(name)) for name in names]
         self.directory = Path(run_dir) / "export"
         self._writers = [JsonlWriter(self.directory / exporter.filename) for exporter in self.exporters]

@@ -158,12 +158,10 @@ def render_card(directory: Path, formats: dict[str, str], stats: CardStats, sett
         "```python\nimport datasets\n\nrows = datasets.load_dataset(\"path/to/export\", \"hf\", split=\"train\")\n"
         "text = tokenizer.apply_chat_template(rows[0][\"messages\"], tools=rows[0][\"tools\"], tokenize=False)\n```",
         "The chat layouts declare their messages as `json` features (datasets 4.7 or later), so each "
-        "message keeps only its own keys. With older datasets, or `load_dataset(\"json\", ...)` on a file, "
-        "datasets merges all messages into one struct: user messages get `tool_calls: None` and each "
-        "tool every parameter name of the file. Many chat templates fail on those nulls; strip them "
-        "before rendering:\n\n```python\ndef strip_nulls(value):\n    if isinstance(value, dict):\n"
-        "        return {k: strip_nulls(v) for k, v in value.items() if v is not None}\n"
-        "    if isinstance(value, list):\n        return [strip_nulls(v) for v in value]\n    return value\n```",
+        "message keeps only its own keys. Older datasets merge all messages of a file into one struct: "
+        "every message gets `tool_calls: None`, every call's arguments every parameter name of the file "
+        "(as `None`), and date-like strings become timestamps. Chat templates raise on those nulls or "
+        "render them into the calls; with datasets before 4.7 read the JSONL files with the `json` module.",
         "## Sample (first `hf` record)" if "hf" in formats else "## Sample",
         f"```json\n{sample_text}\n```",
     ]
