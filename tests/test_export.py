@@ -246,7 +246,7 @@ def test_parallel_turn_exports_two_calls_in_each_format():
     assert thought == "Both cities at once." and calls.endswith("</tool_call>")
     assert json.loads(calls.removesuffix("</tool_call>")) == [
         {"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_weather", "arguments": {"city": "Rome"}}]
-    assert sharegpt[2]["value"] == '{"celsius": 14}\n</tool_response>\n<tool_response>\n{"celsius": 21.5}'
+    assert json.loads(sharegpt[2]["value"]) == [{"celsius": 14}, {"celsius": 21.5}]
 
 
 @pytest.mark.parametrize("build", TRAJECTORIES)
@@ -667,11 +667,11 @@ def test_reasoning_goes_to_reasoning_content_only_when_asked():
         assert "hidden" not in json.dumps(get_exporter(name).convert(trajectory))
 
 
-def test_sharegpt_options_write_the_bare_json_call_and_a_result_list():
-    exported = get_exporter("sharegpt", {"thoughts": False, "parallel_results": "list"}).convert(parallel())
+def test_sharegpt_options_write_the_bare_json_call_and_results_in_tool_response_blocks():
+    exported = get_exporter("sharegpt", {"thoughts": False, "parallel_results": "tool_response"}).convert(parallel())
     assert check_sharegpt_record(exported) == []
     assert json.loads(exported["conversations"][1]["value"])[1] == {"name": "get_weather", "arguments": {"city": "Rome"}}
-    assert json.loads(exported["conversations"][2]["value"]) == [{"celsius": 14}, {"celsius": 21.5}]
+    assert exported["conversations"][2]["value"] == '{"celsius": 14}\n</tool_response>\n<tool_response>\n{"celsius": 21.5}'
 
 
 def test_unknown_options_are_refused_with_the_allowed_ones(tmp_path: Path):

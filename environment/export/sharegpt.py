@@ -14,14 +14,17 @@ parallel calls). When the assistant said something before calling (its thought),
 ``<thought>\\n<tool_call><JSON></tool_call>``: LLaMA-Factory (0.9.4 and later) cuts the JSON
 out of its ``tool_call_words`` (``<tool_call>``/``</tool_call>`` unless a template sets others)
 and renders the thought in front of the template's call markup, as Qwen's and Hermes' chat
-templates do with an assistant message's content. Option ``thoughts: false`` writes the bare
-JSON instead (for templates with other tool-call words, e.g. lfm2, or older LLaMA-Factory).
+templates do with an assistant message's content. Templates that cannot read it (the Mistral
+family, whose encoder passes no tool-call words, and lfm2 with words of its own; see
+docs/exports.md) need option ``thoughts: false``: the bare JSON, the thought dropped.
 
-An observation cannot be followed by another (alternation), so several results share one.
-By default they are joined as LLaMA-Factory's own OpenAI-format converter joins consecutive
-tool messages (``\\n</tool_response>\\n<tool_response>\\n``), which inside the ``<tool_response>``
-wrapper of the Qwen-style observation slots gives one block per result, as the model sees at
-inference; option ``parallel_results: list`` writes a JSON list of the results instead.
+An observation cannot be followed by another (alternation), so several results share one:
+by default a JSON list of them, in call order, which every LLaMA-Factory template carries
+intact (Mistral's wraps it in ``{"content": ...}``). Option ``parallel_results: tool_response``
+joins them as LLaMA-Factory's own OpenAI-format converter joins consecutive tool messages
+(``\n</tool_response>\n<tool_response>\n``): inside the ``<tool_response>`` wrapper of the
+qwen, qwen3, mimo and bailing templates that gives one block per result, as those models see
+at inference; in templates without that wrapper the tags would leak into the text.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ class ShareGPTOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     thoughts: bool = True
-    parallel_results: Literal["tool_response", "list"] = "tool_response"
+    parallel_results: Literal["list", "tool_response"] = "list"
 
 
 @register_exporter
@@ -63,9 +66,9 @@ class ShareGPTExporter(Exporter):
         results = [result_payload(result) for result in turn.results]
         if len(results) == 1:
             return dumps(results[0])
-        if self.options.parallel_results == "list":
-            return dumps(results)
-        return RESULT_SEPARATOR.join(dumps(result) for result in results)
+        if self.options.parallel_results == "tool_response":
+            return RESULT_SEPARATOR.join(dumps(result) for result in results)
+        return dumps(results)
 
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
         conversations: list[dict[str, str]] = []
