@@ -53,8 +53,8 @@ def function_templates() -> list[str]:
     )
 
 
-def load(work: Path, export: Path, template: str) -> tuple[int, Any]:
-    """(training examples, tokenizer and dataset) for one template; raises what LLaMA-Factory raises."""
+def load(work: Path, export: Path, template: str) -> tuple[Any, Any]:
+    """LLaMA-Factory's tokenizer and training dataset for one template; raises what it raises."""
     from llamafactory.data import get_dataset, get_template_and_fix_tokenizer
     from llamafactory.hparams import get_train_args
     from llamafactory.model import load_tokenizer
@@ -71,7 +71,7 @@ def load(work: Path, export: Path, template: str) -> tuple[int, Any]:
     tokenizer_module = load_tokenizer(model_args)
     chat = get_template_and_fix_tokenizer(tokenizer_module["tokenizer"], data_args)
     dataset = get_dataset(chat, model_args, data_args, training_args, stage="sft", **tokenizer_module)["train_dataset"]
-    return len(dataset), (tokenizer_module["tokenizer"], dataset)
+    return tokenizer_module["tokenizer"], dataset
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             records = sum(1 for _ in (export / "sharegpt.jsonl").open())
             try:
                 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                    count, (tokenizer, dataset) = load(work, export, template)
+                    tokenizer, dataset = load(work, export, template)
             except Exception as error:  # the finding is what LLaMA-Factory raised
                 cells.append(f"error: {type(error).__name__}: {str(error).splitlines()[0][:80]}")
                 continue
-            cells.append(f"{count} of {records}")
+            cells.append(f"{len(dataset)} of {records}")
             if template == args.show:
                 print(tokenizer.decode(dataset[0]["input_ids"]), file=sys.stderr)
         print(f"| {template} | " + " | ".join(cells) + " |", flush=True)

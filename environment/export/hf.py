@@ -3,7 +3,8 @@
 The messages are those of the OpenAI layout with two changes that chat templates need:
 ``function.arguments`` is a JSON object (templates write it with ``tojson`` or walk its
 items; a string comes out escaped, or makes them raise), and every tool message names its
-function in ``name`` (Llama 4, Gemma and functionary templates print it). ``tools`` are the
+function in ``name`` (FunctionGemma's, Jamba's and Kimi K3's templates print it, and
+without it write a placeholder or nothing). ``tools`` are the
 OpenAI-style tool objects that ``apply_chat_template`` passes to the template as they are.
 """
 
