@@ -1,10 +1,10 @@
-"""Strict readers of the three export formats: each problem is named, none is forgiven.
+"""Strict readers of the four export formats: each problem is named, none is forgiven.
 
 Every reader checks the order of roles (system, then the user's request, ending with a final
 answer), that every call names a listed tool with arguments valid against its parameters,
 that every call is answered exactly once and in order, that a record forbidding parallel
-calls holds no turn with several, and (for the tag format) that assistant turns parse with
-the same parser the generator uses. The readers take only the record, never the trajectory,
+calls holds no turn with several, that call ids (OpenAI, hf) are 9 letters and digits used
+once, and (for the tag format) that assistant turns parse with the same parser the generator uses. The readers take only the record, never the trajectory,
 so they judge the files exactly as a training job would see them.
 """
 
