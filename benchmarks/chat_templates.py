@@ -51,6 +51,7 @@ OUTCOMES = ("clean", "dropped result", "dropped call", "escaped", "raises")
 FAMILIES: list[tuple[str, str]] = [
     (r"gpt-oss|gpt_oss", "gpt-oss"),
     (r"hermes", "Hermes"),
+    (r"deepseek", "DeepSeek"),
     (r"qwq", "QwQ"),
     (r"qwen3[-_.]?coder|qwen3coder", "Qwen3-Coder"),
     (r"qwen3\.5|qwen3_5", "Qwen3.5"),
@@ -64,7 +65,6 @@ FAMILIES: list[tuple[str, str]] = [
     (r"firefunction", "FireFunction"),
     (r"llama[-_]?3|llama3", "Llama 3"),
     (r"mistral|ministral|devstral|pixtral|magistral", "Mistral"),
-    (r"deepseek", "DeepSeek"),
     (r"gemma", "Gemma"),
     (r"granite", "Granite"),
     (r"glm", "GLM"),
@@ -76,6 +76,20 @@ FAMILIES: list[tuple[str, str]] = [
     (r"functionary", "Functionary"),
     (r"lfm", "LFM"),
     (r"hunyuan|hy3", "Hunyuan"),
+    (r"gigachat", "GigaChat"),
+    (r"apertus", "Apertus"),
+    (r"apriel", "Apriel"),
+    (r"laguna|poolside", "Laguna"),
+    (r"muse", "Muse"),
+    (r"internlm", "InternLM"),
+    (r"minicpm", "MiniCPM"),
+    (r"mimo", "MiMo"),
+    (r"seed", "Seed"),
+    (r"stepfun", "StepFun"),
+    (r"exaone", "EXAONE"),
+    (r"jamba", "Jamba"),
+    (r"solar", "Solar"),
+    (r"ling", "Ling"),
 ]
 
 
@@ -264,20 +278,26 @@ def measure(templates: list[Template], runs: dict[str, list[dict[str, Any]]]) ->
 
 
 def markdown(rows: list[Row], labels: list[str]) -> str:
+    """Three tables: each template's verdict per run, outcome counts, and clean templates per family."""
     lines = ["| family | template | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
     for row in sorted(rows, key=lambda r: (r.template.family.lower(), r.template.name)):
         cells = [row.verdict(label) for label in labels]
         lines.append(f"| {row.template.family} | {row.template.name} | " + " | ".join(cells) + " |")
+    families = sorted({row.template.family for row in rows}, key=str.lower)
+    members = {name: [row for row in rows if row.template.family == name] for name in families}
     lines += ["", "| " + " | ".join(["", *labels]) + " |", "|---|" + "---|" * len(labels)]
     for result in OUTCOMES:
         counts = [sum(1 for row in rows if row.verdict(label).split(" (")[0] == result) for label in labels]
         lines.append(f"| templates: {result} | " + " | ".join(str(count) for count in counts) + " |")
-    families = sorted({row.template.family for row in rows})
     clean_families = [
-        sum(1 for name in families if all(row.verdict(label) == "clean" for row in rows if row.template.family == name))
-        for label in labels
+        sum(1 for name in families if all(row.verdict(label) == "clean" for row in members[name])) for label in labels
     ]
     lines.append(f"| families all clean (of {len(families)}) | " + " | ".join(map(str, clean_families)) + " |")
+    lines += ["", "| family | templates | " + " | ".join(f"clean, {label}" for label in labels) + " |",
+              "|---|---|" + "---|" * len(labels)]
+    for name in families:
+        counts = [sum(1 for row in members[name] if row.verdict(label) == "clean") for label in labels]
+        lines.append(f"| {name} | {len(members[name])} | " + " | ".join(map(str, counts)) + " |")
     return "\n".join(lines)
 
 
