@@ -724,3 +724,16 @@ def test_export_options_from_the_command_line_are_taken_and_the_card_lists_the_s
     assert check_export_file(tmp_path / "export" / "hf.jsonl", "hf").problems == []
     card = (tmp_path / "export" / "README.md").read_text()
     assert "| parallel_calls | `True` |" in card and "num_examples: 2" in card
+
+
+def test_the_card_describes_each_file_as_its_options_wrote_it(tmp_path: Path):
+    options = {"sharegpt": {"thoughts": False, "parallel_results": "tool_response"}, "hf": {"reasoning": True}}
+    with ExportSet(tmp_path, FORMATS, options) as exports:
+        exports.write(parallel())
+    card = (tmp_path / "export" / "README.md").read_text()
+    assert "thoughts before calls are left out; parallel results joined as `<tool_response>` blocks" in card
+    assert "the model's reasoning is in `reasoning_content`" in card
+    with ExportSet(tmp_path / "default", ["sharegpt"]) as exports:
+        exports.write(parallel())
+    card = (tmp_path / "default" / "export" / "README.md").read_text()
+    assert "`thought\\n<tool_call>JSON</tool_call>`" in card and "parallel results as one JSON list" in card

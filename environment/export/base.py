@@ -174,6 +174,7 @@ class Exporter(ABC):
 
     name: ClassVar[str]
     filename: ClassVar[str]
+    summary: ClassVar[str] = ""  # one line for the dataset card: who reads this layout, what is special
     Options: ClassVar[type[BaseModel]] = NoOptions
 
     def __init__(self, **options: Any) -> None:
@@ -183,6 +184,10 @@ class Exporter(ABC):
             allowed = ", ".join(self.Options.model_fields) or "none"
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in error.errors())
             raise ConfigurationError(f"export.options.{self.name}: {problems} (options of {self.name}: {allowed})") from None
+
+    def describe(self) -> str:
+        """What the dataset card says of this file; a format whose options change it says so."""
+        return self.summary
 
     @abstractmethod
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
@@ -263,7 +268,8 @@ class ExportSet:
         for writer in self._writers:
             writer.close()
         formats = {exporter.name: exporter.filename for exporter in self.exporters}
-        write_card(self.directory, formats, self._stats, self._settings, self._sample)
+        descriptions = {exporter.name: exporter.describe() for exporter in self.exporters}
+        write_card(self.directory, formats, descriptions, self._stats, self._settings, self._sample)
 
     def __enter__(self) -> ExportSet:
         return self

@@ -42,15 +42,6 @@ FEATURES: dict[str, list[dict[str, Any]]] = {
     ],
 }
 
-DESCRIPTIONS = {
-    "hf": "messages + tools for `tokenizer.apply_chat_template(messages, tools=tools)` (TRL, axolotl, "
-    "LLaMA-Factory's HF path): call arguments are JSON objects, tool messages carry `name` and `tool_call_id`",
-    "openai": "OpenAI chat fine-tuning: call arguments are JSON strings, plus `parallel_tool_calls`",
-    "sharegpt": "LLaMA-Factory sharegpt with tools (`function_call` / `observation` turns)",
-    "button": "the BUTTON paper's layout: `<call>` / `<final>` tags in plain text, tools in the system prompt",
-}
-
-
 def size_category(count: int) -> str:
     """The Hub's size bucket for ``count`` examples."""
     for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
@@ -115,13 +106,15 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in body])
 
 
-def render_card(directory: Path, formats: dict[str, str], stats: CardStats, settings: dict[str, Any],
-                sample: dict[str, Any] | None) -> str:
-    """The whole README.md: front matter, then what a reader of the dataset needs to know."""
+def render_card(directory: Path, formats: dict[str, str], descriptions: dict[str, str], stats: CardStats,
+                settings: dict[str, Any], sample: dict[str, Any] | None) -> str:
+    """The whole README.md: front matter, then what a reader of the dataset needs to know.
+
+    ``formats`` maps each export's name to its file, ``descriptions`` to what its exporter says of it."""
     sizes = {name: (directory / file).stat().st_size for name, file in formats.items() if (directory / file).is_file()}
     header = yaml.safe_dump(front_matter(formats, stats.conversations, sizes), sort_keys=False, allow_unicode=True)
     files = _table([("config", "file", "layout")] + [
-        (name, f"`{formats[name]}`", DESCRIPTIONS.get(name, "plug-in format")) for name in formats
+        (name, f"`{formats[name]}`", descriptions.get(name, "")) for name in formats
     ])
     numbers = _table([
         ("what", "count"),
@@ -168,8 +161,8 @@ def render_card(directory: Path, formats: dict[str, str], stats: CardStats, sett
     return "\n\n".join(parts) + "\n"
 
 
-def write_card(directory: Path, formats: dict[str, str], stats: CardStats, settings: dict[str, Any],
-               sample: dict[str, Any] | None) -> Path:
+def write_card(directory: Path, formats: dict[str, str], descriptions: dict[str, str], stats: CardStats,
+               settings: dict[str, Any], sample: dict[str, Any] | None) -> Path:
     path = Path(directory) / CARD_NAME
-    path.write_text(render_card(Path(directory), formats, stats, settings, sample), encoding="utf-8")
+    path.write_text(render_card(Path(directory), formats, descriptions, stats, settings, sample), encoding="utf-8")
     return path

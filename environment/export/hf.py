@@ -33,7 +33,16 @@ class HFOptions(BaseModel):
 class HFExporter(Exporter):
     name = "hf"
     filename = "hf.jsonl"
+    summary = (
+        "messages + tools for `tokenizer.apply_chat_template(messages, tools=tools)` (TRL, axolotl, LLaMA-Factory's "
+        "HF path): call arguments are JSON objects, tool messages carry `name` and `tool_call_id`"
+    )
     Options = HFOptions
+
+    def describe(self) -> str:
+        if self.options.reasoning:
+            return self.summary + "; the model's reasoning is in `reasoning_content`"
+        return self.summary
 
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
         messages = chat_messages(

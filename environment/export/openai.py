@@ -18,6 +18,7 @@ class OpenAIExporter(Exporter):
 
     name = "openai"
     filename = "openai.jsonl"
+    summary = "OpenAI chat fine-tuning: call arguments are JSON strings, plus `parallel_tool_calls`"
 
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
         return {

@@ -52,7 +52,22 @@ class ShareGPTOptions(BaseModel):
 class ShareGPTExporter(Exporter):
     name = "sharegpt"
     filename = "sharegpt.jsonl"
+    summary = "LLaMA-Factory sharegpt with tools (`function_call` / `observation` turns)"
     Options = ShareGPTOptions
+
+    def describe(self) -> str:
+        thoughts = (
+            "a thought before a call is written as `thought\\n<tool_call>JSON</tool_call>` (LLaMA-Factory 0.9.4 or "
+            "later; its mistral, ministral and lfm2 templates cannot read it)"
+            if self.options.thoughts
+            else "thoughts before calls are left out"
+        )
+        results = (
+            "parallel results joined as `<tool_response>` blocks (qwen-style templates)"
+            if self.options.parallel_results == "tool_response"
+            else "parallel results as one JSON list"
+        )
+        return f"{self.summary}; {thoughts}; {results}"
 
     def _function_call(self, turn: CallTurn) -> str:
         calls = [{"name": call.name, "arguments": call.arguments} for call in turn.calls]
