@@ -118,7 +118,9 @@ def build_verifier(cfg: DictConfig, settings: Settings, model_clients: Any) -> V
 
 
 @contextmanager
-def kept_exports(files: RunFiles, formats: list[str]) -> Iterator[ExportSet]:
+def kept_exports(
+    files: RunFiles, formats: list[str], options: dict[str, Any] | None = None, about: dict[str, Any] | None = None
+) -> Iterator[ExportSet]:
     """Export files that grow as trajectories are kept, starting from those already on disk.
 
     They are written in a staging folder that replaces the old exports whole once the run is
@@ -128,7 +130,7 @@ def kept_exports(files: RunFiles, formats: list[str]) -> Iterator[ExportSet]:
     staging = files.root / ".export-staging"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        with ExportSet(staging, formats) as exports:
+        with ExportSet(staging, formats, options, about) as exports:
             for record in read_records(files.trajectories):
                 if record.get("kept"):
                     exports.write(Trajectory.model_validate(record))
@@ -212,7 +214,10 @@ async def _generate(
             seed=settings.seed,
             distractor_tools=environment.distractor_tools,
         )
-        with kept_exports(files, settings.export.formats) as exports, run_gc_settings():
+        about = {"model": settings.model.name, "seed": settings.seed, "protocol": environment.protocol,
+                 "parallel_calls": environment.parallel_calls, "max_turns": environment.max_turns}
+        export_options = (settings.export.model_extra or {}).get("options")
+        with kept_exports(files, settings.export.formats, export_options, about) as exports, run_gc_settings():
             runner = ConversationRunner(
                 controller,
                 build_verifier(cfg, settings, model_clients),

@@ -56,7 +56,7 @@ def test_every_scenario_reports_its_numbers(tmp_path: Path) -> None:
     faults = results["faults"]
     assert faults["exit_code"] == 0 and faults["trajectories"] == 6
     assert faults["unexplained_rejections"] == 0
-    assert set(faults["export_records_with_problems"]) == {"button", "openai", "sharegpt"}
+    assert set(faults["export_records_with_problems"]) == {"button", "openai", "hf", "sharegpt"}
 
     pool = results["pool"]
     assert all(pool["pool_requests_by_replica"]) and pool["pool_ratio"] > 0  # both replicas served

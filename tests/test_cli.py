@@ -25,11 +25,11 @@ def test_offline_run_keeps_at_least_30_of_40(offline_run: Path) -> None:
     assert stats["tasks"]["kept"] == 40
     assert stats["trajectories"]["total"] == 40
     assert stats["trajectories"]["kept"] >= 30
-    assert stats["exports"] == {name: stats["trajectories"]["kept"] for name in ("button", "openai", "sharegpt")}
+    assert stats["exports"] == {name: stats["trajectories"]["kept"] for name in ("button", "openai", "hf", "sharegpt")}
 
 
 def test_offline_exports_pass_strict_reading(offline_run: Path) -> None:
-    for name in ("button", "openai", "sharegpt"):
+    for name in ("button", "openai", "hf", "sharegpt"):
         report = check_export_file(offline_run / "export" / f"{name}.jsonl", name)
         assert report.records >= 30
         assert report.problems == []

@@ -23,6 +23,7 @@ from environment.export.system_prompt import render_system_prompt, stated_parall
 from environment.export.validate import (
     check_button_record,
     check_export_file,
+    check_hf_record,
     check_openai_record,
     check_sharegpt_record,
 )
@@ -101,7 +102,11 @@ def question() -> Trajectory:
 
 
 TRAJECTORIES = [sequential, parallel, question]
-CHECKERS = {"button": check_button_record, "openai": check_openai_record, "sharegpt": check_sharegpt_record}
+CHECKERS = {
+    "button": check_button_record, "hf": check_hf_record, "openai": check_openai_record, "sharegpt": check_sharegpt_record,
+}
+FORMATS = list(CHECKERS)
+ID_SHAPE = re.compile(r"[A-Za-z0-9]{9}")
 
 
 def record(name: str, build: Callable[[], Trajectory]) -> dict[str, Any]:
@@ -111,10 +116,11 @@ def record(name: str, build: Callable[[], Trajectory]) -> dict[str, Any]:
 # --- registry and writer -----------------------------------------------------------------------
 
 
-def test_registry_names_the_three_formats_and_refuses_others():
-    assert available_exporters() == ["button", "openai", "sharegpt"]
+def test_registry_names_the_four_formats_and_refuses_others():
+    assert available_exporters() == ["button", "hf", "openai", "sharegpt"]
     assert get_exporter("sharegpt").filename == "sharegpt.jsonl"
-    with pytest.raises(ValueError, match="unknown export format 'alpaca'; allowed: button, openai, sharegpt"):
+    assert get_exporter("hf").filename == "hf.jsonl"
+    with pytest.raises(ValueError, match="unknown export format 'alpaca'; allowed: button, hf, openai, sharegpt"):
         get_exporter("alpaca")
 
 
@@ -191,7 +197,7 @@ def test_prompts_state_whether_parallel_calls_are_allowed(protocol):
     assert stated_parallel_rule("You are helpful.") is None
 
 
-@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+@pytest.mark.parametrize("name", FORMATS)
 @pytest.mark.parametrize("build", TRAJECTORIES)
 def test_no_format_shows_a_plan_or_sub_task_guidance(name, build):
     text = json.dumps(record(name, build)).lower()
@@ -232,11 +238,13 @@ def test_parallel_turn_exports_two_calls_in_each_format():
     assert [a["arguments"]["city"] for a in json.loads(button[3]["content"])] == ["Paris", "Rome"]
     openai = record("openai", parallel)
     assert openai["parallel_tool_calls"] is True
-    assert [c["id"] for c in openai["messages"][2]["tool_calls"]] == ["c1", "c2"]
-    assert [m["tool_call_id"] for m in openai["messages"][3:5]] == ["c1", "c2"]
+    ids = [c["id"] for c in openai["messages"][2]["tool_calls"]]
+    assert [m["tool_call_id"] for m in openai["messages"][3:5]] == ids
     sharegpt = record("sharegpt", parallel)["conversations"]
     assert [c["from"] for c in sharegpt] == ["human", "function_call", "observation", "gpt"]
-    assert json.loads(sharegpt[1]["value"]) == [
+    thought, calls = sharegpt[1]["value"].split("\n<tool_call>")
+    assert thought == "Both cities at once." and calls.endswith("</tool_call>")
+    assert json.loads(calls.removesuffix("</tool_call>")) == [
         {"name": "get_weather", "arguments": {"city": "Paris"}}, {"name": "get_weather", "arguments": {"city": "Rome"}}]
     assert json.loads(sharegpt[2]["value"]) == [{"celsius": 14}, {"celsius": 21.5}]
 
@@ -249,23 +257,29 @@ def test_openai_round_trip_keeps_ids_arguments_and_tools(build):
     assert exported["tools"] == [spec.to_openai_tool() for spec in trajectory.functions]
     assert exported["parallel_tool_calls"] is trajectory.parallel_calls
     calls = [c for m in exported["messages"] for c in m.get("tool_calls", [])]
-    assert [(c["id"], c["function"]["name"], json.loads(c["function"]["arguments"])) for c in calls] == [
-        (c.id, c.name, c.arguments) for c in trajectory.calls]
+    assert [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in calls] == [
+        (c.name, c.arguments) for c in trajectory.calls]
     tools = [m for m in exported["messages"] if m["role"] == "tool"]
     assert [(m["tool_call_id"], json.loads(m["content"])) for m in tools] == [
-        (r.call_id, r.results) for r in trajectory.results]
+        (c["id"], r.results) for c, r in zip(calls, trajectory.results)]
+    assert all("name" not in m for m in tools)  # the fine-tuning schema's tool message has no name
     assert exported["messages"][-1] == {"role": "assistant", "content": trajectory.messages[-1].content}
 
 
-def test_openai_renames_a_reused_call_id_so_each_answer_names_one_call():
+@pytest.mark.parametrize("name", ["openai", "hf"])
+def test_call_ids_are_nine_letters_and_digits_unique_and_stable_even_when_an_endpoint_reused_one(name):
     trajectory = sequential()
     for message in trajectory.messages[1:5]:
         for item in [*message.tool_calls, *message.tool_results]:
             setattr(item, "id" if isinstance(item, ToolCall) else "call_id", "call_0")
-    exported = get_exporter("openai").convert(trajectory)
-    assert check_openai_record(exported) == []
-    assert [m.get("tool_call_id") or m["tool_calls"][0]["id"] for m in exported["messages"][2:6]] == [
-        "call_0", "call_0", "call_0_2", "call_0_2"]
+    exported = get_exporter(name).convert(trajectory)
+    assert CHECKERS[name](exported) == []
+    ids = [m.get("tool_call_id") or m["tool_calls"][0]["id"] for m in exported["messages"][2:6]]
+    assert ids[0] == ids[1] != ids[2] == ids[3]
+    assert all(ID_SHAPE.fullmatch(ident) for ident in ids)
+    assert get_exporter(name).convert(trajectory) == exported  # a rerun writes the same ids
+    other = trajectory.model_copy(update={"id": "another"})
+    assert [c["id"] for m in get_exporter(name).convert(other)["messages"] for c in m.get("tool_calls", [])] != ids[::2]
 
 
 def test_openai_call_turn_content_is_the_thought_or_null():
@@ -366,12 +380,15 @@ OPENAI_BREAKS = {
     "arguments-not-string": (_arguments({"title": "Dune"}), "arguments must be a string holding JSON"),
     "arguments-not-json": (_arguments("{title: Dune}"), "arguments is not valid JSON"),
     "invalid-arguments": (_arguments('{"title": ["Dune"]}'), "do not match its parameters"),
-    "unanswered-call": (lambda r: r["messages"].pop(3), "calls ['c1'] are still unanswered"),
+    "unanswered-call": (lambda r: r["messages"].pop(3), "] are still unanswered"),
     "wrong-call-answered": (lambda r: r["messages"][3].update(tool_call_id="c7"),
-                            "answers 'c7', but the next unanswered call is 'c1'"),
+                            "answers 'c7', but the next unanswered call is "),
     "tool-content-not-json": (lambda r: r["messages"][3].update(content="Frank"), "messages[3].content is not valid JSON"),
-    "duplicate-id": (lambda r: (r["messages"][4]["tool_calls"][0].update(id="c1"), r["messages"][5].update(tool_call_id="c1")),
-                     "'c1' must be a non-empty string used once"),
+    "duplicate-id": (lambda r: (r["messages"][4]["tool_calls"][0].update(id=r["messages"][3]["tool_call_id"]),
+                                r["messages"][5].update(tool_call_id=r["messages"][3]["tool_call_id"])),
+                     "is used twice in this conversation"),
+    "id-shape": (lambda r: (r["messages"][2]["tool_calls"][0].update(id="call_1"), r["messages"][3].update(tool_call_id="call_1")),
+                 "'call_1' must be 9 letters and digits"),
     "ends-with-calls": (lambda r: r["messages"].pop(), "last message must be the assistant's answer"),
     "empty-answer": (lambda r: r["messages"][-1].update(content=""), "content must be a non-empty string"),
     "parallel-off": (_openai_two_calls, "holds 2 calls in one turn, but parallel calls are not allowed"),
@@ -405,7 +422,15 @@ SHAREGPT_BREAKS = {
     "observation-missing": (_conversation(2, **{"from": "human", "value": "hello"}),
                             "expected an observation answering the function_call"),
     "observation-without-call": (_conversation(1, **{"from": "gpt", "value": "ok"}), "is 'observation'; expected a human turn"),
-    "observation-count": (_conversation(2, value='[{"celsius": 1}]'), "JSON list of 2 results, one per call"),
+    "observation-count": (_conversation(2, value='[{"celsius": 1}]'), "must hold 2 results, one per call"),
+    "joined-count": (_conversation(2, value='{"celsius": 1}\n</tool_response>\n<tool_response>\n{}\n</tool_response>\n'
+                                        '<tool_response>\n{}'), "joins 3 results, but the function_call made 2 calls"),
+    "joined-not-json": (_conversation(2, value='{"celsius": 1}\n</tool_response>\n<tool_response>\nwarm'),
+                        "value result 1 is not valid JSON"),
+    "thought-without-newline": (_conversation(1, value='Both.<tool_call>{"name": "get_weather", "arguments": {"city": "Rome"}}'
+                                                       "</tool_call>"), "must be a thought, a newline, then <tool_call>"),
+    "text-after-tagged-call": (_conversation(1, value='Both.\n<tool_call>{"name": "get_weather", "arguments": {}}</tool_call>'
+                                                      " done"), "must be a thought, a newline, then <tool_call>"),
     "unknown-tool": (_conversation(1, value='{"name": "get_forecast", "arguments": {"city": "Rome"}}'),
                      "'get_forecast', which is not a listed tool"),
     "invalid-arguments": (_conversation(1, value='[{"name": "get_weather", "arguments": {"town": "Rome"}}]'),
@@ -430,7 +455,7 @@ def test_sharegpt_reader_catches(case):
     assert any(problem in p for p in problems), problems
 
 
-@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+@pytest.mark.parametrize("name", FORMATS)
 def test_readers_refuse_records_that_are_not_objects(name):
     assert CHECKERS[name]([]) == ["record must be a JSON object"]
     assert CHECKERS[name]({})
@@ -442,7 +467,7 @@ def _spots(value: Any, path: tuple = ()) -> list[tuple]:
     return [path] + [spot for key, item in inner for spot in _spots(item, (*path, key))]
 
 
-@pytest.mark.parametrize("name", ["button", "openai", "sharegpt"])
+@pytest.mark.parametrize("name", FORMATS)
 def test_readers_report_junk_anywhere_in_a_record_without_crashing(name):
     good = record(name, question)
     junk_values = [None, 7, ["x"], {"x": 1}, "", "[1, {]"]
@@ -483,7 +508,7 @@ def test_file_reader_names_file_and_line_of_bad_json_and_a_cut_last_line(tmp_pat
     assert report.records == 2 and not report.ok
     assert report.problems[0].startswith(f"{path}:2: not valid JSON")
     assert report.problems[1] == f"{path}:3: the last line is incomplete (an interrupted write)"
-    with pytest.raises(ValueError, match="allowed: button, openai, sharegpt"):
+    with pytest.raises(ValueError, match="allowed: button, hf, openai, sharegpt"):
         check_export_file(path, "csv")
 
 
@@ -493,7 +518,7 @@ def test_command_line_passes_a_good_run_and_prints_a_table(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     rows = [line.split() for line in done.stdout.splitlines()]
     assert rows[0] == ["format", "file", "records", "problems"]
-    assert [(row[0], row[2], row[3]) for row in rows[1:]] == [(n, "3", "0") for n in ("button", "openai", "sharegpt")]
+    assert [(row[0], row[2], row[3]) for row in rows[1:]] == [(n, "3", "0") for n in FORMATS]
 
 
 def test_command_line_fails_with_the_file_and_line_of_the_first_bad_record(tmp_path: Path):
@@ -524,15 +549,191 @@ def test_a_failed_run_leaves_the_previous_exports_and_a_finished_one_adds_to_the
     files = RunFiles(run_dir)
     before = {path.name: path.read_text() for path in files.export_dir.iterdir()}
     kept = [Trajectory.model_validate(record) for record in read_records(files.trajectories) if record["kept"]]
-    assert len(kept) == 3 and all(len(text.splitlines()) == 3 for text in before.values())
+    data = [name for name in before if name.endswith(".jsonl")]
+    assert len(kept) == 3 and sorted(data) == [f"{name}.jsonl" for name in FORMATS]
+    assert all(len(before[name].splitlines()) == 3 for name in data) and "num_examples: 3" in before["README.md"]
 
-    with pytest.raises(RuntimeError, match="boom"), kept_exports(files, ["button", "openai", "sharegpt"]) as exports:
+    with pytest.raises(RuntimeError, match="boom"), kept_exports(files, FORMATS) as exports:
         exports.write(kept[0])
         raise RuntimeError("boom")
     assert {path.name: path.read_text() for path in files.export_dir.iterdir()} == before
 
-    with kept_exports(files, ["button", "openai", "sharegpt"]) as exports:
+    with kept_exports(files, FORMATS) as exports:
         exports.write(kept[0])  # a trajectory kept during the run joins the ones on disk
-    after = {path.name: path.read_text().splitlines() for path in files.export_dir.iterdir()}
-    assert {name: len(lines) for name, lines in after.items()} == {name: 4 for name in before}
+    after = {path.name: path.read_text() for path in files.export_dir.iterdir()}
+    assert {name: len(after[name].splitlines()) for name in data} == {name: 4 for name in data}
+    assert "num_examples: 4" in after["README.md"]
     assert not (run_dir / ".export-staging").exists()
+
+
+# --- hf layout, options and the dataset card -------------------------------------------------------
+
+
+@pytest.mark.parametrize("build", TRAJECTORIES)
+def test_hf_round_trip_has_object_arguments_named_results_and_openai_tools(build):
+    trajectory = build()
+    exported = record("hf", build)
+    assert check_hf_record(exported) == []
+    assert set(exported) == {"messages", "tools"}
+    assert exported["tools"] == [spec.to_openai_tool() for spec in trajectory.functions]
+    calls = [c for m in exported["messages"] for c in m.get("tool_calls", [])]
+    assert [(c["function"]["name"], c["function"]["arguments"]) for c in calls] == [(c.name, c.arguments) for c in trajectory.calls]
+    tools = [m for m in exported["messages"] if m["role"] == "tool"]
+    assert [(m["tool_call_id"], m["name"], json.loads(m["content"])) for m in tools] == [
+        (c["id"], c["function"]["name"], r.results) for c, r in zip(calls, trajectory.results)]
+    assert all(ID_SHAPE.fullmatch(c["id"]) for c in calls)
+
+
+def test_hf_call_turn_content_is_the_thought_or_an_empty_string():
+    assert record("hf", sequential)["messages"][2]["content"] == "I need the author first."
+    assert record("hf", question)["messages"][4]["content"] == ""
+
+
+def test_openai_and_hf_agree_on_everything_but_argument_text_and_tool_names():
+    for build in TRAJECTORIES:
+        hf, openai = record("hf", build), record("openai", build)
+        for message in openai["messages"]:
+            for call in message.get("tool_calls", []):
+                call["function"]["arguments"] = json.loads(call["function"]["arguments"])
+            if message["role"] == "tool":
+                message.pop("tool_call_id")
+            elif message.get("tool_calls") and message["content"] is None:
+                message["content"] = ""
+        for message in hf["messages"]:
+            if message["role"] == "tool":
+                message.pop("name"), message.pop("tool_call_id")
+        assert hf["messages"] == openai["messages"]
+
+
+HF_BREAKS = {
+    "string-arguments": (lambda r: r["messages"][2]["tool_calls"][0]["function"].update(arguments='{"title": "Dune"}'),
+                         "arguments must be a JSON object, not str"),
+    "no-name": (lambda r: r["messages"][3].pop("name"), "messages[3] lacks 'name'"),
+    "wrong-name": (lambda r: r["messages"][3].update(name="get_birth_year"), "is not the name of call"),
+    "null-content": (lambda r: r["messages"][2].update(content=None), "messages[2].content must be a string"),
+    "openai-top-key": (lambda r: r.update(parallel_tool_calls=False), "unexpected keys ['parallel_tool_calls']"),
+}
+
+
+def _hf_two_calls(rec: dict) -> None:
+    _openai_two_calls(rec)
+    for message in rec["messages"]:
+        for call in message.get("tool_calls", []):
+            if isinstance(call["function"]["arguments"], str):
+                call["function"]["arguments"] = json.loads(call["function"]["arguments"])
+            call["id"] = call["id"].ljust(9, "0")
+        if message["role"] == "tool":
+            message["tool_call_id"] = message["tool_call_id"].ljust(9, "0")
+            message.setdefault("name", "get_birth_year")
+
+
+HF_BREAKS["parallel-off"] = (_hf_two_calls, "holds 2 calls in one turn, but parallel calls are not allowed")
+
+
+@pytest.mark.parametrize("case", HF_BREAKS, ids=list(HF_BREAKS))
+def test_hf_reader_catches(case):
+    mangle, problem = HF_BREAKS[case]
+    broken = record("hf", sequential)
+    mangle(broken)
+    problems = check_hf_record(broken)
+    assert any(problem in p for p in problems), problems
+
+
+class ReasoningMessage(Message):
+    """A message as the model-backed roles record it, with the reasoning kept aside."""
+
+    reasoning: str = ""
+
+
+def _with_reasoning() -> Trajectory:
+    trajectory = sequential()
+    trajectory.messages = [
+        ReasoningMessage(**message.model_dump(), reasoning=f"hidden {index}") if message.role == "assistant" else message
+        for index, message in enumerate(trajectory.messages)
+    ]
+    return trajectory
+
+
+def test_reasoning_goes_to_reasoning_content_only_when_asked():
+    trajectory = _with_reasoning()
+    plain = get_exporter("hf").convert(trajectory)
+    assert "hidden" not in json.dumps(plain)
+    exported = get_exporter("hf", {"reasoning": True}).convert(trajectory)
+    assert check_hf_record(exported) == []
+    assistants = [m for m in exported["messages"] if m["role"] == "assistant"]
+    assert [m["reasoning_content"] for m in assistants] == ["hidden 1", "hidden 3", "hidden 5"]
+    assert [m["content"] for m in assistants] == [m["content"] for m in plain["messages"] if m["role"] == "assistant"]
+    for name in ("openai", "sharegpt", "button"):
+        assert "hidden" not in json.dumps(get_exporter(name).convert(trajectory))
+
+
+def test_sharegpt_options_write_the_bare_json_call_and_results_in_tool_response_blocks():
+    exported = get_exporter("sharegpt", {"thoughts": False, "parallel_results": "tool_response"}).convert(parallel())
+    assert check_sharegpt_record(exported) == []
+    assert json.loads(exported["conversations"][1]["value"])[1] == {"name": "get_weather", "arguments": {"city": "Rome"}}
+    assert exported["conversations"][2]["value"] == '{"celsius": 14}\n</tool_response>\n<tool_response>\n{"celsius": 21.5}'
+
+
+def test_unknown_options_are_refused_with_the_allowed_ones(tmp_path: Path):
+    with pytest.raises(ValueError, match=r"export.options.hf: think=True: Extra inputs .* \(options of hf: reasoning\)"):
+        get_exporter("hf", {"think": True})
+    with pytest.raises(ValueError, match="export.options.sharegpt: parallel_results='json'"):
+        get_exporter("sharegpt", {"parallel_results": "json"})
+    with pytest.raises(ValueError, match=r"export.options names unknown formats \['alpaca'\]; known: button, hf"):
+        ExportSet(tmp_path, ["hf"], {"alpaca": {}})
+    with ExportSet(tmp_path, ["button"], {"sharegpt": {"thoughts": False}}) as exports:  # options of formats not chosen
+        exports.write(sequential())
+
+
+def test_the_card_loads_every_export_with_datasets_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    datasets = pytest.importorskip("datasets")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    with ExportSet(tmp_path, FORMATS, settings={"model": "offline", "seed": 7}) as exports:
+        for build in TRAJECTORIES:
+            exports.write(build())
+    directory = tmp_path / "export"
+    card = (directory / "README.md").read_text()
+    assert card.startswith("---\n") and "| model | `offline` |" in card and "| function calls | 5 |" in card
+    for name in FORMATS:
+        rows = datasets.load_dataset(str(directory), name, split="train", cache_dir=str(tmp_path / "cache"))
+        assert len(rows) == 3
+    rows = datasets.load_dataset(str(directory), "hf", split="train", cache_dir=str(tmp_path / "cache"))
+    written = [json.loads(line) for line in (directory / "hf.jsonl").read_text().splitlines()]
+    assert [dict(row) for row in rows] == written  # no key added, no null filled in
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("+export.options.hf.think=true", "export.options.hf: think=True: Extra inputs are not permitted (options of hf: reasoning)"),
+        ("export.options.sharegpt.parallel_results=json", "export.options.sharegpt: parallel_results='json'"),
+        ("export.formats=[alpaca]", "unknown export format 'alpaca'; allowed: button, hf, openai, sharegpt"),
+    ],
+)
+def test_bad_export_settings_are_one_line_errors(override: str, message: str, tmp_path: Path, button_cli) -> None:
+    result = button_cli("num_tasks=2", "runner.progress=false", override, f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_options_from_the_command_line_are_taken_and_the_card_lists_the_settings(tmp_path: Path, button_cli) -> None:
+    result = button_cli("num_tasks=2", "runner.progress=false", "export.options.hf.reasoning=true", f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 0, result.stderr
+    assert check_export_file(tmp_path / "export" / "hf.jsonl", "hf").problems == []
+    card = (tmp_path / "export" / "README.md").read_text()
+    assert "| parallel_calls | `True` |" in card and "num_examples: 2" in card
+
+
+def test_the_card_describes_each_file_as_its_options_wrote_it(tmp_path: Path):
+    options = {"sharegpt": {"thoughts": False, "parallel_results": "tool_response"}, "hf": {"reasoning": True}}
+    with ExportSet(tmp_path, FORMATS, options) as exports:
+        exports.write(parallel())
+    card = (tmp_path / "export" / "README.md").read_text()
+    assert "thoughts before calls are left out; parallel results joined as `<tool_response>` blocks" in card
+    assert "the model's reasoning is in `reasoning_content`" in card
+    with ExportSet(tmp_path / "default", ["sharegpt"]) as exports:
+        exports.write(parallel())
+    card = (tmp_path / "default" / "export" / "README.md").read_text()
+    assert "`thought\\n<tool_call>JSON</tool_call>`" in card and "parallel results as one JSON list" in card

@@ -48,7 +48,7 @@ def check_complete(run_dir: Path, num_tasks: int) -> list[str]:
     assert set(per_task) == set(kept) and set(per_task.values()) == {1}
     stats = json.loads((run_dir / "stats.json").read_text())
     assert stats["trajectories"]["total"] == num_tasks
-    assert sum(stats["exports"].values()) == 3 * stats["trajectories"]["kept"]
+    assert set(stats["exports"].values()) == {stats["trajectories"]["kept"]}  # every format holds every kept one
     return kept
 
 

@@ -9,14 +9,21 @@ writes a record its strict reader would reject for structural reasons.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
+import string
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from composition.errors import ConfigurationError
 from composition.jsonl import JsonlWriter
+from environment.export.card import CardStats, write_card
 from environment.trajectory import Message, ToolCall, ToolResult, Trajectory
 
 
@@ -31,11 +38,17 @@ class UserTurn:
 
 @dataclass(frozen=True)
 class CallTurn:
-    """An assistant turn's calls and, in the same order, the results that answered them."""
+    """An assistant turn's calls and, in the same order, the results that answered them.
+
+    ``ids`` are the export ids of the calls (see ``export_call_id``), not the ids the endpoint
+    gave them; ``reasoning`` is the model's hidden reasoning, when the trajectory kept any.
+    """
 
     thought: str
     calls: list[ToolCall]
     results: list[ToolResult]
+    ids: list[str]
+    reasoning: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,7 @@ class ReplyTurn:
     thought: str
     text: str
     final: bool
+    reasoning: str = ""
 
 
 Turn = UserTurn | CallTurn | ReplyTurn
@@ -57,6 +71,34 @@ def result_payload(result: ToolResult) -> Any:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+CALL_ID_LENGTH = 9
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def export_call_id(trajectory_id: str, position: int, taken: set[str]) -> str:
+    """The id a call carries in the exports: 9 letters and digits, the one shape every chat
+    template accepts (Mistral's raise on anything else; endpoints' ``call_1`` or 40-character
+    ids fail there). Derived from the trajectory and the call's position, so a rerun writes the
+    same ids; a clash with an id in ``taken`` (the conversation's earlier ones) is salted away."""
+    salt = 0
+    while True:
+        digest = hashlib.sha256(f"{trajectory_id}/{position}/{salt}".encode()).digest()
+        number = int.from_bytes(digest[:8], "big")
+        ident = ""
+        for _ in range(CALL_ID_LENGTH):
+            number, digit = divmod(number, len(_ID_ALPHABET))
+            ident += _ID_ALPHABET[digit]
+        if ident not in taken:
+            taken.add(ident)
+            return ident
+        salt += 1
+
+
+def _reasoning(message: Message) -> str:
+    """The message's hidden reasoning; records written before the field existed have none."""
+    return getattr(message, "reasoning", None) or ""
 
 
 def _fail(trajectory: Trajectory, index: int, problem: str) -> ExportError:
@@ -82,6 +124,7 @@ def turns(trajectory: Trajectory) -> list[Turn]:
     if not messages or messages[0].role != "user" or not messages[0].content.strip():
         raise _fail(trajectory, 0, "a conversation must open with the user's request")
     result: list[Turn] = []
+    taken: set[str] = set()
     index = 0
     while index < len(messages):
         message = messages[index]
@@ -99,14 +142,16 @@ def turns(trajectory: Trajectory) -> list[Turn]:
                 raise _fail(trajectory, index, f"{len(message.tool_calls)} calls in one turn with parallel calls off")
             answer = messages[index + 1] if index + 1 < len(messages) else None
             results = _pair(trajectory, index, message.tool_calls, answer)
-            result.append(CallTurn(message.thought, list(message.tool_calls), list(results)))
+            first = len(taken)
+            ids = [export_call_id(trajectory.id, first + number, taken) for number in range(len(message.tool_calls))]
+            result.append(CallTurn(message.thought, list(message.tool_calls), list(results), ids, _reasoning(message)))
             index += 1
         else:
             if not message.content.strip():
                 raise _fail(trajectory, index, "an assistant turn without calls needs text")
             if isinstance(previous, ReplyTurn):
                 raise _fail(trajectory, index, "two assistant replies in a row")
-            result.append(ReplyTurn(message.thought, message.content, message.final))
+            result.append(ReplyTurn(message.thought, message.content, message.final, _reasoning(message)))
         index += 1
     last = result[-1]
     if not (isinstance(last, ReplyTurn) and last.final):
@@ -116,11 +161,33 @@ def turns(trajectory: Trajectory) -> list[Turn]:
     return result
 
 
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
 class Exporter(ABC):
-    """Turns one kept trajectory into one record of a training-data format."""
+    """Turns one kept trajectory into one record of a training-data format.
+
+    A format with settings declares them as a pydantic model in ``Options``; they come from
+    ``export.options.<format>`` in the config and are checked when the exporter is built.
+    """
 
     name: ClassVar[str]
     filename: ClassVar[str]
+    summary: ClassVar[str] = ""  # one line for the dataset card: who reads this layout, what is special
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, **options: Any) -> None:
+        try:
+            self.options: Any = self.Options.model_validate(options)
+        except ValidationError as error:
+            allowed = ", ".join(self.Options.model_fields) or "none"
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in error.errors())
+            raise ConfigurationError(f"export.options.{self.name}: {problems} (options of {self.name}: {allowed})") from None
+
+    def describe(self) -> str:
+        """What the dataset card says of this file; a format whose options change it says so."""
+        return self.summary
 
     @abstractmethod
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
@@ -141,30 +208,49 @@ def available_exporters() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_exporter(name: str) -> Exporter:
-    """A registered format by name, or any Exporter subclass by dotted path (``pkg.module.Class``)."""
+def get_exporter(name: str, options: Mapping[str, Any] | None = None) -> Exporter:
+    """A registered format by name, or any Exporter subclass by dotted path (``pkg.module.Class``),
+    built with ``options`` (its ``Options`` fields)."""
     if name in _REGISTRY:
-        return _REGISTRY[name]()
+        return _REGISTRY[name](**(options or {}))
     allowed = f"allowed: {', '.join(available_exporters())}, or a dotted path to an Exporter subclass"
     if "." not in name:
-        raise ValueError(f"unknown export format {name!r}; {allowed}")
+        raise ConfigurationError(f"unknown export format {name!r}; {allowed}")
     module_name, _, class_name = name.rpartition(".")
     try:
         found = getattr(importlib.import_module(module_name), class_name)
     except (ImportError, AttributeError) as error:
-        raise ValueError(f"cannot import export format {name!r} ({error}); {allowed}") from None
+        raise ConfigurationError(f"cannot import export format {name!r} ({error}); {allowed}") from None
     if not (isinstance(found, type) and issubclass(found, Exporter)):
-        raise ValueError(f"export format {name!r} is not an Exporter subclass; {allowed}")
-    return found()
+        raise ConfigurationError(f"export format {name!r} is not an Exporter subclass; {allowed}")
+    return found(**(options or {}))
 
 
 class ExportSet:
-    """Writes every kept trajectory to ``<run_dir>/export/<format file>`` for each chosen format."""
+    """Writes every kept trajectory to ``<run_dir>/export/<format file>`` for each chosen format,
+    and on close the dataset card (``export/README.md``) describing them.
 
-    def __init__(self, run_dir: Path, names: list[str]) -> None:
-        self.exporters = [get_exporter(name) for name in names]
+    ``options`` maps a format name to its options (those of formats not chosen are ignored);
+    ``settings`` are the generator settings the card lists (model, seed, protocol, ...).
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        names: list[str],
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        options = dict(options or {})
+        unknown = sorted(set(options) - set(names) - set(_REGISTRY))
+        if unknown:
+            raise ConfigurationError(f"export.options names unknown formats {unknown}; known: {', '.join(sorted({*names, *_REGISTRY}))}")
+        self.exporters = [get_exporter(name, options.get(name)) for name in names]
         self.directory = Path(run_dir) / "export"
         self._writers = [JsonlWriter(self.directory / exporter.filename) for exporter in self.exporters]
+        self._settings = dict(settings or {})
+        self._stats = CardStats()
+        self._sample: dict[str, Any] | None = None
 
     def write(self, trajectory: Trajectory) -> None:
         """Convert for all formats first, so a refused trajectory leaves every file untouched."""
@@ -173,10 +259,17 @@ class ExportSet:
         records = [exporter.convert(trajectory) for exporter in self.exporters]
         for writer, record in zip(self._writers, records):
             writer.write(record)
+        self._stats.add(trajectory)
+        if self._sample is None:
+            names = [exporter.name for exporter in self.exporters]
+            self._sample = records[names.index("hf") if "hf" in names else 0]
 
     def close(self) -> None:
         for writer in self._writers:
             writer.close()
+        formats = {exporter.name: exporter.filename for exporter in self.exporters}
+        descriptions = {exporter.name: exporter.describe() for exporter in self.exporters}
+        write_card(self.directory, formats, descriptions, self._stats, self._settings, self._sample)
 
     def __enter__(self) -> ExportSet:
         return self

@@ -22,6 +22,7 @@ class ButtonExporter(Exporter):
 
     name = "button"
     filename = "button.jsonl"
+    summary = "the BUTTON paper's layout: `<call>` / `<final>` tags in plain text, tools in the system prompt"
 
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
         system = render_system_prompt("tags", trajectory.functions, trajectory.parallel_calls)

@@ -4,51 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from environment.export.base import CallTurn, Exporter, UserTurn, dumps, register_exporter, result_payload, turns
-from environment.export.system_prompt import render_system_prompt
+from environment.export.base import Exporter, dumps, register_exporter
+from environment.export.chat import chat_messages
 from environment.trajectory import Trajectory
-
-
-def _unique(call_id: str, seen: set[str]) -> str:
-    """The call's own id, suffixed when an endpoint reused it, so every tool_call_id names one call."""
-    ident, number = call_id, 1
-    while ident in seen:
-        number += 1
-        ident = f"{call_id}_{number}"
-    seen.add(ident)
-    return ident
 
 
 @register_exporter
 class OpenAIExporter(Exporter):
     """A call turn is one assistant message (content: the thought, or null) with ``tool_calls``
-    whose arguments are JSON strings, then one ``tool`` message per call, in call order."""
+    whose arguments are JSON strings, as the fine-tuning API requires, then one ``tool``
+    message per call, in call order. Tool messages carry no ``name``: the fine-tuning schema's
+    tool message has only ``role``, ``content`` and ``tool_call_id``."""
 
     name = "openai"
     filename = "openai.jsonl"
+    summary = "OpenAI chat fine-tuning: call arguments are JSON strings, plus `parallel_tool_calls`"
 
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
-        system = render_system_prompt("native", trajectory.functions, trajectory.parallel_calls)
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
-        seen: set[str] = set()
-        for turn in turns(trajectory):
-            if isinstance(turn, UserTurn):
-                messages.append({"role": "user", "content": turn.text})
-            elif isinstance(turn, CallTurn):
-                ids = [_unique(call.id, seen) for call in turn.calls]
-                tool_calls = [
-                    {"id": ident, "type": "function", "function": {"name": call.name, "arguments": dumps(call.arguments)}}
-                    for ident, call in zip(ids, turn.calls)
-                ]
-                messages.append({"role": "assistant", "content": turn.thought.strip() or None, "tool_calls": tool_calls})
-                messages.extend(
-                    {"role": "tool", "tool_call_id": ident, "content": dumps(result_payload(result))}
-                    for ident, result in zip(ids, turn.results)
-                )
-            else:
-                messages.append({"role": "assistant", "content": turn.text})
         return {
-            "messages": messages,
+            "messages": chat_messages(trajectory, arguments=dumps, empty_content=None, tool_name=False),
             "tools": [spec.to_openai_tool() for spec in trajectory.functions],
             "parallel_tool_calls": trajectory.parallel_calls,
         }

@@ -1,10 +1,10 @@
-"""Strict readers of the three export formats: each problem is named, none is forgiven.
+"""Strict readers of the four export formats: each problem is named, none is forgiven.
 
 Every reader checks the order of roles (system, then the user's request, ending with a final
 answer), that every call names a listed tool with arguments valid against its parameters,
 that every call is answered exactly once and in order, that a record forbidding parallel
-calls holds no turn with several, and (for the tag format) that assistant turns parse with
-the same parser the generator uses. The readers take only the record, never the trajectory,
+calls holds no turn with several, that call ids (OpenAI, hf) are 9 letters and digits used
+once, and (for the tag format) that assistant turns parse with the same parser the generator uses. The readers take only the record, never the trajectory,
 so they judge the files exactly as a training job would see them.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from pydantic import BaseModel
 from agents.protocol import ProtocolError, parse_turn
 from composition.ids import canonical_json
 from composition.models import IDENTIFIER_PATTERN
+from environment.export.base import CALL_ID_LENGTH
+from environment.export.sharegpt import RESULT_SEPARATOR, TOOL_CALL_CLOSE, TOOL_CALL_OPEN
 from environment.export.system_prompt import stated_parallel_rule
 
 Catalogue = dict[str, Draft202012Validator]
@@ -31,6 +34,8 @@ Catalogue = dict[str, Draft202012Validator]
 _TOOL_BLOCK = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
 _PROTOCOL_TAG = re.compile(r"</?(call|final)>")
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+_TAGGED_CALLS = re.compile(rf"(.*)\n{re.escape(TOOL_CALL_OPEN)}(.*){re.escape(TOOL_CALL_CLOSE)}", re.DOTALL)
+_CALL_ID = re.compile(rf"[A-Za-z0-9]{{{CALL_ID_LENGTH}}}")
 
 
 class Report(BaseModel):
@@ -253,12 +258,37 @@ def _openai_tools(tools: Any) -> tuple[Catalogue, list[str]]:
     return catalogue, problems + function_problems
 
 
-def _openai_calls(where: str, tool_calls: Any, catalogue: Catalogue, seen: set[str]) -> tuple[list[str], list[str]]:
-    """Problems of an assistant message's ``tool_calls``, and the ids it leaves to be answered."""
+@dataclass(frozen=True)
+class ChatLayout:
+    """What distinguishes the OpenAI layout from the ``hf`` one for a reader."""
+
+    top_keys: frozenset[str]
+    arguments_as_text: bool  # OpenAI: a JSON string; hf: the JSON object itself
+    tool_name: bool  # hf: every tool message names the function it answers
+
+
+OPENAI_LAYOUT = ChatLayout(frozenset({"messages", "tools", "parallel_tool_calls"}), True, False)
+HF_LAYOUT = ChatLayout(frozenset({"messages", "tools"}), False, True)
+
+
+def _call_id(value: Any, where: str, seen: set[str]) -> list[str]:
+    """Ids are 9 letters and digits, used once: the shape every chat template accepts."""
+    if not isinstance(value, str) or not _CALL_ID.fullmatch(value):
+        return [f"{where}.id {value!r} must be {CALL_ID_LENGTH} letters and digits (Mistral's templates refuse others)"]
+    if value in seen:
+        return [f"{where}.id {value!r} is used twice in this conversation"]
+    seen.add(value)
+    return []
+
+
+def _chat_calls(
+    where: str, tool_calls: Any, catalogue: Catalogue, seen: set[str], layout: ChatLayout
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Problems of an assistant message's ``tool_calls``, and the (id, name) pairs left to be answered."""
     if not isinstance(tool_calls, list) or not tool_calls:
         return [f"{where}.tool_calls must be a non-empty list"], []
     problems: list[str] = []
-    ids: list[str] = []
+    pending: list[tuple[str, str]] = []
     for index, tool_call in enumerate(tool_calls):
         spot = f"{where}.tool_calls[{index}]"
         call_problems = _keys(tool_call, spot, {"id", "type", "function"})
@@ -266,27 +296,28 @@ def _openai_calls(where: str, tool_calls: Any, catalogue: Catalogue, seen: set[s
             call_problems = _keys(tool_call["function"], f"{spot}.function", {"name", "arguments"})
         if not call_problems and tool_call["type"] != "function":
             call_problems = [f"{spot}.type must be 'function'"]
+        call_problems = call_problems or _call_id(tool_call["id"], spot, seen)
         if call_problems:
             problems += call_problems
             continue
-        call_id = tool_call["id"]
-        if not isinstance(call_id, str) or not call_id or call_id in seen:
-            problems.append(f"{spot}.id {call_id!r} must be a non-empty string used once")
-            continue
-        seen.add(call_id)
-        ids.append(call_id)
-        arguments, parse_problems = _loads(tool_call["function"]["arguments"], f"{spot}.function.arguments")
-        problems += parse_problems or _call(spot, tool_call["function"]["name"], arguments, catalogue)
-    return problems, ids
+        name, arguments = tool_call["function"]["name"], tool_call["function"]["arguments"]
+        pending.append((tool_call["id"], name))
+        parse_problems: list[str] = []
+        if layout.arguments_as_text:
+            arguments, parse_problems = _loads(arguments, f"{spot}.function.arguments")
+        elif not isinstance(arguments, dict):
+            parse_problems = [f"{spot}.function.arguments must be a JSON object, not {type(arguments).__name__}"]
+        problems += parse_problems or _call(spot, name, arguments, catalogue)
+    return problems, pending
 
 
-def check_openai_record(record: Any) -> list[str]:
-    problems = _keys(record, "record", {"messages", "tools", "parallel_tool_calls"})
+def _check_chat_record(record: Any, layout: ChatLayout) -> list[str]:
+    problems = _keys(record, "record", set(layout.top_keys))
     if problems:
         return problems
     catalogue, problems = _openai_tools(record["tools"])
-    parallel = record["parallel_tool_calls"]
-    if not isinstance(parallel, bool):
+    parallel = record.get("parallel_tool_calls")
+    if "parallel_tool_calls" in layout.top_keys and not isinstance(parallel, bool):
         problems.append("parallel_tool_calls must be true or false")
         parallel = None
     messages = record["messages"]
@@ -298,45 +329,63 @@ def check_openai_record(record: Any) -> list[str]:
     problems += _keys(first, "messages[0]", {"role", "content"}) + _text(first.get("content"), "messages[0].content")
     stated, rule_problems = _stated_rule(first.get("content"), "the system prompt")
     problems += rule_problems
-    if stated is not None and stated != parallel:
+    if parallel is None:
+        parallel = stated
+    elif stated is not None and stated != parallel:
         problems.append(f"the system prompt says parallel calls {'are' if stated else 'are not'} allowed, "
                         f"but parallel_tool_calls is {parallel}")
+    tool_keys = {"role", "tool_call_id", "content"} | ({"name"} if layout.tool_name else set())
+    reasoning = frozenset() if layout.arguments_as_text else frozenset({"reasoning_content"})
     expected, can_end = {"user"}, False
-    pending: list[str] = []
+    pending: list[tuple[str, str]] = []
     seen: set[str] = set()
     for index, message in enumerate(messages[1:], start=1):
         where = f"messages[{index}]"
         role = message.get("role") if isinstance(message, dict) else None
         if not isinstance(role, str) or role not in expected:
             wanted = " or ".join(sorted(expected)) if expected else "nothing"
-            unanswered = f" (calls {pending} are still unanswered)" if pending else ""
+            unanswered = f" (calls {[ident for ident, _ in pending]} are still unanswered)" if pending else ""
             return problems + [f"{where} has role {role!r}; expected {wanted}{unanswered}"]
         can_end = False
         if role == "user":
             problems += _keys(message, where, {"role", "content"}) + _text(message.get("content"), f"{where}.content")
             expected = {"assistant"}
         elif role == "tool":
-            problems += _keys(message, where, {"role", "tool_call_id", "content"})
-            if message.get("tool_call_id") != pending[0]:
-                return problems + [f"{where} answers {message.get('tool_call_id')!r}, but the next unanswered call is {pending[0]!r}"]
+            problems += _keys(message, where, tool_keys)
+            ident, name = pending[0]
+            if message.get("tool_call_id") != ident:
+                return problems + [f"{where} answers {message.get('tool_call_id')!r}, but the next unanswered call is {ident!r}"]
+            if layout.tool_name and "name" in message and message["name"] != name:
+                problems.append(f"{where}.name {message['name']!r} is not the name of call {ident!r} ({name!r})")
             pending.pop(0)
             problems += _loads(message.get("content"), f"{where}.content")[1]
             expected = {"tool"} if pending else {"assistant"}
         elif message.get("tool_calls"):
-            problems += _keys(message, where, {"role", "tool_calls"}, frozenset({"content"}))
-            if message.get("content") is not None and not isinstance(message["content"], str):
-                problems.append(f"{where}.content must be a string or null")
-            call_problems, pending = _openai_calls(where, message["tool_calls"], catalogue, seen)
+            problems += _keys(message, where, {"role", "tool_calls"}, frozenset({"content"}) | reasoning)
+            content = message.get("content")
+            if not (isinstance(content, str) or (content is None and layout.arguments_as_text)):
+                problems.append(f"{where}.content must be a string{' or null' if layout.arguments_as_text else ''}")
+            call_problems, pending = _chat_calls(where, message["tool_calls"], catalogue, seen, layout)
             count = len(message["tool_calls"]) if isinstance(message["tool_calls"], list) else 0
             problems += call_problems + _parallel(where, count, parallel)
             expected = {"tool"} if pending else set()
         else:
-            problems += _keys(message, where, {"role", "content"}, frozenset({"tool_calls"}))
+            problems += _keys(message, where, {"role", "content"}, frozenset({"tool_calls"}) | reasoning)
             problems += _text(message.get("content"), f"{where}.content")
             expected, can_end = {"user"}, True
     if not can_end:
         problems.append("the last message must be the assistant's answer without tool_calls")
     return problems
+
+
+def check_openai_record(record: Any) -> list[str]:
+    """The OpenAI fine-tuning layout: string arguments, tool messages without ``name``."""
+    return _check_chat_record(record, OPENAI_LAYOUT)
+
+
+def check_hf_record(record: Any) -> list[str]:
+    """The ``hf`` layout: arguments as objects, tool messages naming their function."""
+    return _check_chat_record(record, HF_LAYOUT)
 
 
 # --- LLaMA-Factory sharegpt ------------------------------------------------------------------
@@ -346,7 +395,15 @@ ASSISTANT_SIDE = ("gpt", "function_call")
 
 
 def _function_call(where: str, value: Any, catalogue: Catalogue, parallel: bool | None) -> tuple[list[str], int | None]:
-    """Problems of a function_call value, and how many results its observation must list (None: one, bare)."""
+    """Problems of a function_call value, and how many results its observation must list (None: one, bare).
+
+    The value is the calls' JSON, or a thought followed by that JSON inside ``<tool_call>`` tags,
+    which is how LLaMA-Factory tells the two apart."""
+    if isinstance(value, str) and TOOL_CALL_OPEN in value:
+        match = _TAGGED_CALLS.fullmatch(value)
+        if match is None or not match.group(1).strip():
+            return [f"{where} must be a thought, a newline, then {TOOL_CALL_OPEN}JSON{TOOL_CALL_CLOSE} and nothing after"], None
+        value = match.group(2)
     calls, problems = _loads(value, where)
     if problems:
         return problems, None
@@ -360,6 +417,20 @@ def _function_call(where: str, value: Any, catalogue: Catalogue, parallel: bool 
         call_problems = _keys(call, spot, {"name", "arguments"})
         problems += call_problems or _call(spot, call["name"], call["arguments"], catalogue)
     return problems, count
+
+
+def _observation(where: str, value: Any, count: int | None) -> list[str]:
+    """One JSON result; for several calls, a JSON list of them or their JSON joined as
+    LLaMA-Factory joins consecutive tool messages."""
+    if count is not None and isinstance(value, str) and RESULT_SEPARATOR in value:
+        parts = value.split(RESULT_SEPARATOR)
+        if len(parts) != count:
+            return [f"{where} joins {len(parts)} results, but the function_call made {count} calls"]
+        return [problem for number, part in enumerate(parts) for problem in _loads(part, f"{where} result {number}")[1]]
+    results, problems = _loads(value, where)
+    if not problems and count is not None and not (isinstance(results, list) and len(results) == count):
+        return [f"{where} must hold {count} results, one per call (a JSON list, or joined by </tool_response><tool_response>)"]
+    return problems
 
 
 def check_sharegpt_record(record: Any) -> list[str]:
@@ -394,12 +465,7 @@ def check_sharegpt_record(record: Any) -> list[str]:
             call_open = True
             continue
         if speaker == "observation":
-            results, parse_problems = _loads(entry["value"], f"{where}.value")
-            if not parse_problems and result_count is not None and not (
-                isinstance(results, list) and len(results) == result_count
-            ):
-                parse_problems = [f"{where}.value must be a JSON list of {result_count} results, one per call"]
-            problems += parse_problems
+            problems += _observation(f"{where}.value", entry["value"], result_count)
         else:
             problems += _text(entry["value"], f"{where}.value")
         call_open = False
@@ -413,6 +479,7 @@ def check_sharegpt_record(record: Any) -> list[str]:
 CHECKERS: dict[str, Callable[[Any], list[str]]] = {
     "button": check_button_record,
     "openai": check_openai_record,
+    "hf": check_hf_record,
     "sharegpt": check_sharegpt_record,
 }
 
