@@ -148,9 +148,12 @@ class Budgets:
 
 
 def exchange_outcome(status: int | None, error: BaseException | None) -> str:
-    """``ok``, ``congested`` (429), ``timeout``, or ``failed`` (5xx, connection, protocol)."""
+    """``ok``, ``congested`` (429), ``timeout``, ``unreachable`` (no connection could be made:
+    nothing listens there) or ``failed`` (5xx, a dropped connection, a protocol error)."""
     if isinstance(error, httpx2.TimeoutException):
         return "timeout"
+    if isinstance(error, httpx2.ConnectError):
+        return "unreachable"
     if error is not None:
         return "failed"
     if status == 429:
@@ -225,9 +228,11 @@ class EndpointLimiter:
             self._successes = 0
             self._slots.limit = max(1, self._slots.limit // 2)
             log.info("%s: concurrency down to %d after a %s", self.base_url, self._slots.limit, outcome)
-        if outcome in ("failed", "timeout"):
+        if outcome in ("failed", "timeout", "unreachable"):
             self.failures_in_a_row += 1
-            if self.failures_in_a_row >= self.limits.replica_failures:
+            # nothing listening is no passing fault: set the replica aside at once, so the retry
+            # goes to another one
+            if self.failures_in_a_row >= self.limits.replica_failures or outcome == "unreachable":
                 self.set_aside_until = time.monotonic() + self.limits.replica_cooldown
                 self.times_set_aside += 1
                 log.warning(
