@@ -16,7 +16,7 @@ import shutil
 import signal
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,21 @@ def build_verifier(cfg: DictConfig, settings: Settings, model_clients: Any) -> V
     return Verifier(checks)
 
 
+def export_about(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The generator settings a dataset card states, from a run's config (as composed or saved)."""
+    environment = config.get("environment") or {}
+    return {
+        "model": (config.get("model") or {}).get("name"),
+        "seed": config.get("seed"),
+        **{key: environment.get(key) for key in ("protocol", "parallel_calls", "max_turns")},
+    }
+
+
+def export_options(config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``export.options``: per-format options of the exporters."""
+    return (config.get("export") or {}).get("options")
+
+
 @contextmanager
 def kept_exports(
     files: RunFiles, formats: list[str], options: dict[str, Any] | None = None, about: dict[str, Any] | None = None
@@ -214,10 +229,8 @@ async def _generate(
             seed=settings.seed,
             distractor_tools=environment.distractor_tools,
         )
-        about = {"model": settings.model.name, "seed": settings.seed, "protocol": environment.protocol,
-                 "parallel_calls": environment.parallel_calls, "max_turns": environment.max_turns}
-        export_options = (settings.export.model_extra or {}).get("options")
-        with kept_exports(files, settings.export.formats, export_options, about) as exports, run_gc_settings():
+        config = OmegaConf.to_container(cfg, resolve=True)
+        with kept_exports(files, settings.export.formats, export_options(config), export_about(config)) as exports, run_gc_settings():
             runner = ConversationRunner(
                 controller,
                 build_verifier(cfg, settings, model_clients),

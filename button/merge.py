@@ -23,6 +23,7 @@ from typing import Any
 from omegaconf import OmegaConf
 from pydantic import ValidationError
 
+from button.app import export_about, export_options
 from composition.errors import ButtonError, ConfigurationError
 from composition.jsonl import JsonlWriter, read_lines
 from composition.shard import Shard
@@ -185,7 +186,7 @@ def merge_runs(out: Path, runs: Sequence[Path], ignored: Sequence[str] = ()) -> 
 def _write_merge(staging: Path, runs: Sequence[Path], configs: Sequence[Mapping[str, Any]], formats: list[str]) -> dict[str, Any]:
     files = RunFiles(staging)
     try:
-        exports = ExportSet(staging, formats)
+        exports = ExportSet(staging, formats, export_options(configs[0]), export_about(configs[0]))
     except ValueError as error:  # a format this installation does not have
         raise ConfigurationError(f"export.formats of {runs[0]}: {error}") from None
 

@@ -639,16 +639,10 @@ def test_hf_reader_catches(case):
     assert any(problem in p for p in problems), problems
 
 
-class ReasoningMessage(Message):
-    """A message as the model-backed roles record it, with the reasoning kept aside."""
-
-    reasoning: str = ""
-
-
 def _with_reasoning() -> Trajectory:
     trajectory = sequential()
     trajectory.messages = [
-        ReasoningMessage(**message.model_dump(), reasoning=f"hidden {index}") if message.role == "assistant" else message
+        message.model_copy(update={"reasoning": f"hidden {index}"}) if message.role == "assistant" else message
         for index, message in enumerate(trajectory.messages)
     ]
     return trajectory

@@ -96,11 +96,6 @@ def export_call_id(trajectory_id: str, position: int, taken: set[str]) -> str:
         salt += 1
 
 
-def _reasoning(message: Message) -> str:
-    """The message's hidden reasoning; records written before the field existed have none."""
-    return getattr(message, "reasoning", None) or ""
-
-
 def _fail(trajectory: Trajectory, index: int, problem: str) -> ExportError:
     return ExportError(f"trajectory {trajectory.id}, message {index}: {problem}")
 
@@ -144,14 +139,14 @@ def turns(trajectory: Trajectory) -> list[Turn]:
             results = _pair(trajectory, index, message.tool_calls, answer)
             first = len(taken)
             ids = [export_call_id(trajectory.id, first + number, taken) for number in range(len(message.tool_calls))]
-            result.append(CallTurn(message.thought, list(message.tool_calls), list(results), ids, _reasoning(message)))
+            result.append(CallTurn(message.thought, list(message.tool_calls), list(results), ids, message.reasoning or ""))
             index += 1
         else:
             if not message.content.strip():
                 raise _fail(trajectory, index, "an assistant turn without calls needs text")
             if isinstance(previous, ReplyTurn):
                 raise _fail(trajectory, index, "two assistant replies in a row")
-            result.append(ReplyTurn(message.thought, message.content, message.final, _reasoning(message)))
+            result.append(ReplyTurn(message.thought, message.content, message.final, message.reasoning or ""))
         index += 1
     last = result[-1]
     if not (isinstance(last, ReplyTurn) and last.final):
