@@ -24,7 +24,7 @@ def test_quickstart_notebook_runs_offline(tmp_path: Path) -> None:
     notebook = nbformat.read(REPO / "examples" / "quickstart.ipynb", as_version=4)
     NotebookClient(notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     text = _outputs_text(notebook)
-    assert "converse" in text and "as button, openai, sharegpt" in text  # the stats table
+    assert "converse" in text and "as button, openai, hf, sharegpt" in text  # the stats table
     assert "[assistant (final)]" in text  # a transcript
     assert "<call>" in text  # the training view
     assert (tmp_path / "outputs" / "notebook-quickstart" / "export" / "openai.jsonl").exists()
