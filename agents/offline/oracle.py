@@ -4,10 +4,12 @@ Each atomic task carries a gold ``Step`` (a function call or a reasoning operati
 steps become calls: all ready ones in one turn when parallel calls are on, one per turn when
 off. Reasoning steps are worked out locally with ``composition.operations``. Arguments bound
 to an earlier task's output take the value from that task's actual result, so data really
-flows through the tool simulator's answers. The final answer is built from those results and
-worded for what the last step computed: a comparison names the winner and both values, a
-difference says which side is higher by how much (never a bare signed number), numbers carry
-their unit. When the user has not said a value a call needs, the oracle asks for it first.
+flows through the tool simulator's answers; inputs and bindings are resolved by the one
+gold-plan executor, ``composition.gold``, played here one turn at a time. The final answer is
+built from those results and worded for what the last step computed: a comparison names the
+winner and both values, a difference says which side is higher by how much (never a bare
+signed number), numbers carry their unit. When the user has not said a value a call needs,
+the oracle asks for it first.
 Wording varies per conversation (``phrases/oracle.json``), deterministically per
 (seed, task).
 """
@@ -28,6 +30,7 @@ from agents.base import AssistantRole
 from agents.context import ConversationContext
 from agents.messages import FinalAnswerMessage, FunctionCallMessage, FunctionResultMessage
 from agents.offline.phrasing import Phrasing, phrasebook, with_unit
+from composition.gold import GoldPlanError, resolve, sinks, step_inputs
 from composition.models import AtomicTask, OutputRef
 from composition.operations import apply_operation
 from composition.world import load_world
@@ -134,21 +137,19 @@ class OracleAssistant(AssistantRole):
                     progress = True
 
     def _inputs(self, index: int) -> dict[str, Any]:
+        """A step's arguments, literal and bound, as the one gold-plan executor computes them."""
         step = self._tasks[index].step
         assert step is not None
-        bound = {name: self._resolve(ref) for name, ref in step.bindings.items()}
-        return {**step.arguments, **bound}
+        try:
+            return step_inputs(self._tasks, self._outputs, step)
+        except GoldPlanError as error:
+            raise PlanError(str(error)) from error
 
     def _resolve(self, ref: OutputRef) -> Any:
-        if ref.task not in self._outputs:
-            raise PlanError(f"a binding refers to sub-task {ref.task}, which has no output yet")
-        output = self._outputs[ref.task]
-        key = ref.field or self._tasks[ref.task].step.output_field  # type: ignore[union-attr]
-        if key is None or not isinstance(output, dict):
-            return output
-        if key not in output:
-            raise PlanError(f"the output of {self._tasks[ref.task].text!r} has no field {key!r}; it has {sorted(output)}")
-        return output[key]
+        try:
+            return resolve(self._tasks, self._outputs, ref)
+        except GoldPlanError as error:
+            raise PlanError(str(error)) from error
 
     def _answer(self, index: int) -> Any:
         """The value that answers a sub-task: its output field when it names one."""
@@ -228,10 +229,10 @@ class OracleAssistant(AssistantRole):
         return " ".join(self._words.say("learned", ref=self._called(i), v=self._describe(i)) for i in learned)
 
     def _final(self) -> FinalAnswerMessage:
-        sinks = [i for i in range(len(self._tasks)) if not any(s == i for s, _ in self.context.task.edges)]
-        answer = " ".join(self._conclude(i) for i in sinks)
-        stated = {p for i in sinks for p in self._operands(i)}
-        support = [i for i in range(len(self._tasks)) if i not in sinks and i not in stated]
+        ends = sinks(self.context.task)
+        answer = " ".join(self._conclude(i) for i in ends)
+        stated = {p for i in ends for p in self._operands(i)}
+        support = [i for i in range(len(self._tasks)) if i not in ends and i not in stated]
         if support:
             facts = "; ".join(f"{self._called(i)} is {self._describe(i)}" for i in support)
             tail = self._words.say("support", facts=facts)
