@@ -132,8 +132,10 @@ def seen_results(body: dict[str, Any]) -> Results:
     found: Results = []
     for message in body["messages"]:
         if message["role"] == "tool":
-            if not message["content"].startswith(("Error:", "Not run:")):  # the controller's feedback
+            try:  # the controller's feedback ("Error: ...") and a tool's error text are no results
                 found.append(json.loads(message["content"]))
+            except json.JSONDecodeError:
+                continue
         elif message["role"] == "user" and str(message.get("content")).lstrip().startswith("["):
             try:
                 entries = json.loads(message["content"])

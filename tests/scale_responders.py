@@ -63,10 +63,13 @@ def _argument(body: dict[str, Any], name: str) -> str:
     return _last_value(body)
 
 
-def _tags_tools(body: dict[str, Any]) -> list[dict[str, Any]] | None:
+def offered_tools(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The functions the assistant was given: native tools in the request, else the tags prompt's list."""
+    if body.get("tools"):
+        return [tool["function"] for tool in body["tools"]]
     system = next((m["content"] for m in body["messages"] if m["role"] == "system"), "")
     found = _TOOL_LIST.search(system) if "<call>" in system else None
-    return json.loads(found.group(1)) if found else None
+    return json.loads(found.group(1)) if found else []
 
 
 def _answered(body: dict[str, Any]) -> int:
@@ -100,8 +103,7 @@ def assistant(body: dict[str, Any], tools: list[dict[str, Any]], tags: bool) -> 
 
 def any_assistant(body: dict[str, Any]) -> Reply:
     """The assistant of either protocol: native tools in the request, else the tags prompt's list."""
-    tools = [tool["function"] for tool in body["tools"]] if body.get("tools") else _tags_tools(body) or []
-    return assistant(body, tools, tags=not body.get("tools"))
+    return assistant(body, offered_tools(body), tags=not body.get("tools"))
 
 
 def tool_simulator(body: dict[str, Any]) -> Reply:
