@@ -290,8 +290,8 @@ class OracleAssistant(AssistantRole):
         fields = self._pair(a, b)
         if operation == "days_between":
             return self._words.say("days_after" if result >= 0 else "days_before", **fields, d=size)
-        if result == 0:
-            return self._words.say("tie", **fields, v=fields["va"])
+        if result == 0:  # a tie still states the difference it was asked for
+            return self._words.say("level", **fields, v=fields["va"], d=size)
         big, small = (a, b) if result > 0 else (b, a)
         up, down = _directions(unit)
         ordered = {"big": self._called(big), "small": self._called(small),
