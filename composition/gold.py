@@ -15,6 +15,7 @@ public functions over plain ``outputs`` dicts, so an incremental player can reus
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,15 @@ def resolve(tasks: list[AtomicTask], outputs: Mapping[int, Any], ref: OutputRef)
     return output[key]
 
 
+_CHOICE_ADJECTIVE = re.compile(r"^the (.+?) of ")
+
+
+def choice_adjective(atomic: AtomicTask) -> str | None:
+    """The word a choice is stated with ("higher" for "the higher of X and Y"), or None."""
+    found = _CHOICE_ADJECTIVE.match(atomic.reference or "")
+    return found.group(1) if found else None
+
+
 def step_inputs(tasks: list[AtomicTask], outputs: Mapping[int, Any], step: Step) -> dict[str, Any]:
     """A step's arguments: its literal values merged with the values bound from producers."""
     bound = {name: resolve(tasks, outputs, ref) for name, ref in step.bindings.items()}
@@ -113,6 +123,19 @@ class GoldRun:
         step = self.task.atomic_tasks[index].step
         assert step is not None
         return stated_value(step, self.inputs[index], self.value(index))
+
+    def choice(self, index: int) -> tuple[int, int] | None:
+        """(chosen, other) producer of a step that picks one of two differing inputs (the larger
+        of two temperatures), or None for any other step."""
+        step = self.task.atomic_tasks[index].step
+        assert step is not None
+        chosen = self.value(index)
+        if step.operation not in ("max_of", "min_of") or len(step.bindings) != 2 or chosen not in step.bindings:
+            return None
+        other = next(name for name in step.bindings if name != chosen)
+        if self.inputs[index][chosen] == self.inputs[index][other]:
+            return None  # a tie names no side
+        return step.bindings[chosen].task, step.bindings[other].task
 
     def answers(self) -> list[Any]:
         """What the final answer must state: the stated value of every sink, in task order."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +29,7 @@ from agents.base import AssistantRole
 from agents.context import ConversationContext
 from agents.messages import FinalAnswerMessage, FunctionCallMessage, FunctionResultMessage
 from agents.offline.phrasing import Phrasing, phrasebook, with_unit
-from composition.gold import GoldPlanError, resolve, sinks, step_inputs
+from composition.gold import GoldPlanError, choice_adjective, resolve, sinks, step_inputs
 from composition.models import AtomicTask, OutputRef
 from composition.operations import apply_operation
 from composition.world import load_world
@@ -274,10 +273,10 @@ class OracleAssistant(AssistantRole):
             return self._words.say("answer", ref=self._called(index), v=self._describe(index))
         if self._answer(winner) == self._answer(loser):
             return self._words.say("tie", **self._pair(winner, loser), v=self._value_of(winner))
-        adjective = _ADJECTIVE.match(_refer(self._tasks[index]))
+        adjective = choice_adjective(self._tasks[index])
         return self._words.say(
             "compare", win=self._called(winner), lose=self._called(loser),
-            vw=self._value_of(winner), vl=self._value_of(loser), adj=adjective.group(1) if adjective else "ahead",
+            vw=self._value_of(winner), vl=self._value_of(loser), adj=adjective or "ahead",
         )
 
     def _difference(self, index: int, a: int, b: int, operation: str) -> str:
@@ -298,9 +297,6 @@ class OracleAssistant(AssistantRole):
                    "vbig": self._value_of(big), "vsmall": self._value_of(small), "up": up, "down": down}
         asks_direction = _refer(self._tasks[index]).startswith("how much")
         return self._words.say("more" if asks_direction else "gap", **fields, **ordered, d=size)
-
-
-_ADJECTIVE = re.compile(r"^the (.+?) of ")
 
 
 def _directions(unit: str | None) -> tuple[str, str]:
