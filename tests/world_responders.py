@@ -35,7 +35,8 @@ _KNOWS = {
     "alma": "university attend", "manufacturer": "company maker makes", "ceo": "chief executive name person",
     "author": "wrote name person", "coach": "name person", "latest": "recent", "arrival": "land",
     "nationality": "country home", "director": "directed name person", "capital": "city", "code": "currency base",
-    "top": "best highest", "next": "upcoming", "headquarters": "headquartered", "education": "university attend", "birth": "born",
+    "top": "best highest", "next": "upcoming", "headquarters": "headquartered", "education": "university attend",
+    "birth": "born",
 }
 
 
@@ -62,6 +63,8 @@ def _user_words(body: dict[str, Any]) -> str:
 
 @dataclass
 class Step:
+    """A sub-task as the system prompt lists it: its text and the steps whose results it uses."""
+
     text: str
     producers: list[int]
 
