@@ -92,7 +92,8 @@ class WorldAssistant:
         if call is not None:
             text = render_calls("Next I look this up.", [call]) if tags else None
             return Reply(chat_completion(text, None if tags else [call], model=body["model"]))
-        answer = self._final(plan[-1], results[len(plan) - 1])
+        stuck = len(results) < len(plan)
+        answer = "I could not find that out, sorry." if stuck else self._final(plan[-1], results[len(plan) - 1])
         return Reply(chat_completion(render_final("I have it.", answer) if tags else answer, model=body["model"]))
 
     def _invented(self, body: dict[str, Any], plan: list[Step], results: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -107,8 +108,9 @@ class WorldAssistant:
                 return {"name": first["name"], "arguments": {**arguments, name: similar}}
         return None
 
-    def _call(self, body: dict[str, Any], plan: list[Step], results: list[dict[str, Any]]) -> dict[str, Any]:
-        """The best-matching call for the next sub-task that has not failed already."""
+    def _call(self, body: dict[str, Any], plan: list[Step], results: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """The best-matching call for the next sub-task that has not failed already; None when
+        every fitting call failed (the model then gives up)."""
         index = len(results)  # one call per turn, in plan order: result k answers sub-task k
         step = plan[index]
         earlier = " ".join(plan[i].text.casefold() for i in range(index))
@@ -123,7 +125,7 @@ class WorldAssistant:
             for call in self._fillings(spec, step, plan, results, literals)
             if (call[1]["name"], json.dumps(call[1]["arguments"], sort_keys=True)) not in failed
         ]
-        return max(candidates, key=lambda scored: scored[0])[1]
+        return max(candidates, key=lambda scored: scored[0])[1] if candidates else None
 
     def _fillings(
         self, spec: dict[str, Any], step: Step, plan: list[Step], results: list[dict[str, Any]], literals: list[str]
