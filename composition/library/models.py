@@ -19,6 +19,8 @@ from composition.operations import OPERATIONS
 ENTRY_ID_PATTERN = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 LiteralValue = str | int | float | list[str]
 ARTICLE = re.compile(r"^(the|a|an)\s", re.IGNORECASE)
+INDEFINITE_A = re.compile(r"\b([Aa]) \{value\}")
+VOWELS = frozenset("aeiou")
 
 
 def placeholders(template: str) -> set[str]:
@@ -71,7 +73,10 @@ class SlotSpec(BaseModel):
 
     def render(self, value: Any) -> str:
         shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        return self.literal_format.format(value=shown)
+        template = self.literal_format
+        if shown[:1].lower() in VOWELS:  # "a {value}" reads "an allergist", "an ENT specialist"
+            template = INDEFINITE_A.sub(r"\1n {value}", template)
+        return template.format(value=shown)
 
 
 class LibraryEntry(BaseModel):
