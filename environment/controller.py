@@ -226,7 +226,7 @@ class _Conversation:
         )
         if self.controller.keep_recoveries:
             self._record_calls(message)
-            self._record_results(results)
+            self._record_results(results, feedback=True)
         return results
 
     async def _ask(self, role: str, messages: Sequence[BaseChatMessage]) -> BaseChatMessage:
@@ -279,9 +279,9 @@ class _Conversation:
                  for call, arguments in zip(message.content, message.parsed_arguments())]
         self._record(Message(role="assistant", thought=message.thought, tool_calls=calls, reasoning=_reasoning(message)), message)
 
-    def _record_results(self, message: FunctionResultMessage) -> None:
+    def _record_results(self, message: FunctionResultMessage, feedback: bool = False) -> None:
         results = [
-            ToolResult(call_id=r.call_id, name=r.name, error=r.content)
+            ToolResult(call_id=r.call_id, name=r.name, error=r.content, feedback=feedback)
             if r.is_error
             else ToolResult(call_id=r.call_id, name=r.name, results=_parsed(r.content))
             for r in message.content

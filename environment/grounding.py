@@ -81,9 +81,11 @@ def call_groundings(trajectory: Trajectory, task: CompositionalTask) -> Iterator
     run = recorded_run(trajectory, task)
     evidence = Evidence(run.derived() if run is not None else [])
     specs = {spec.name: spec for spec in trajectory.functions}
+    recovered = trajectory.recovered_call_ids  # refused by the environment, corrected later: never run
     for message in trajectory.messages:
         for call in message.tool_calls:
-            yield call, _invented(call, specs[call.name].parameters if call.name in specs else {}, evidence)
+            if call.id not in recovered:
+                yield call, _invented(call, specs[call.name].parameters if call.name in specs else {}, evidence)
         evidence.hear(message)
 
 

@@ -39,6 +39,11 @@ class ToolResult(BaseModel):
     name: str
     results: Any = None
     error: str | None = None
+    feedback: bool = Field(
+        default=False,
+        description="The environment's answer to an invalid call (kept only with environment.keep_recoveries): "
+        "the call was never run, and the assistant corrected it in a later turn.",
+    )
 
 
 class Message(BaseModel):
@@ -106,8 +111,16 @@ class Trajectory(BaseModel):
 
     @property
     def calls(self) -> list[ToolCall]:
-        return [call for message in self.messages for call in message.tool_calls]
+        """The calls that were run: a recovered call (see ``ToolResult.feedback``) is not one."""
+        recovered = self.recovered_call_ids
+        return [call for message in self.messages for call in message.tool_calls if call.id not in recovered]
 
     @property
     def results(self) -> list[ToolResult]:
-        return [result for message in self.messages for result in message.tool_results]
+        """The results of the calls that were run (not the environment's feedback)."""
+        return [result for message in self.messages for result in message.tool_results if not result.feedback]
+
+    @property
+    def recovered_call_ids(self) -> set[str]:
+        """Ids of calls the environment refused and the assistant then corrected (kept with keep_recoveries)."""
+        return {result.call_id for message in self.messages for result in message.tool_results if result.feedback}

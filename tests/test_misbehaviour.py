@@ -204,7 +204,11 @@ async def test_a_bad_call_is_answered_in_the_turn_and_only_the_correction_is_kep
     server.requests.clear()
     roles = Roles(user=USER, assistant=AssistantScript([bad, *sequential_actions()]), tool=SEQUENTIAL_TOOLS)
     recorded = await converse(server, roles, protocol, keep_recoveries=True)
-    assert len(recorded.calls) == 3 and recorded.results[0].error and recorded.results[0].error.startswith("Error:")
+    assert recorded.kept, (recorded.reject_reason, recorded.termination_detail)  # a recovery is training data
+    tool_turns = [m for m in recorded.messages if m.role == "tool"]
+    feedback = tool_turns[0].tool_results[0]
+    assert feedback.feedback and feedback.error.startswith("Error:")
+    assert sum(len(m.tool_calls) for m in recorded.messages) == 3 and len(recorded.calls) == 2  # the refused call was not run
 
 
 async def test_exact_conversions_are_applied_and_counted(server) -> None:
