@@ -13,10 +13,10 @@ from omegaconf import DictConfig
 from button.app import generate, quiet_libraries
 
 
-def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
-    """The config `button` would run with these command-line overrides."""
+def compose_config(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
+    """The config `button` (or `button eval`: ``config_name="eval"``) would run with these overrides."""
     with initialize_config_module(config_module="conf", version_base=None):
-        return compose(config_name="config", overrides=list(overrides))
+        return compose(config_name=config_name, overrides=list(overrides))
 
 
 async def run_pipeline_async(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
