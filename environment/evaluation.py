@@ -127,8 +127,9 @@ def score_task(
     domains: dict[str, str] | None = None,
     model: str | None = None,
 ) -> TaskScore:
-    """Score one conversation; ``model`` names whose tokens count (all models' when None)."""
-    usage = [u for name, u in trajectory.usage.items() if model is None or name == model]
+    """Score one conversation; the tokens counted are the assistant's (recorded under its model's
+    name, or under its role's when the reply named no model)."""
+    usage = [u for name, u in trajectory.usage.items() if name in ("assistant", model)]
     score = TaskScore(
         task_id=task.id,
         strategy=task.strategy,

@@ -1,0 +1,157 @@
+"""`button eval`: a model plays the assistant on held-out tasks and is scored against the gold plan.
+
+The oracle must score 1 on every metric and an assistant that never calls must score 0 where
+calls matter; an LLM assistant is evaluated over loopback HTTP through the real clients, and a
+sweep over two models ends with one comparison table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from button.api import compose_config, run_pipeline
+from button.eval_table import main as eval_compare
+from button.evaluate import evaluate
+from composition.gold import run_gold_plan
+from composition.models import CompositionalTask
+from composition.values import leaves
+from composition.world import load_world
+from conftest import read_jsonl, run_button
+from environment.evaluation import SCORES, gold_waves
+from fake_endpoint import LoopbackChatServer, Reply, chat_completion, request_role
+
+
+def run_eval(run_dir: Path, *overrides: str) -> dict[str, Any]:
+    return asyncio.run(evaluate(compose_config(list(overrides), "eval"), run_dir))
+
+
+def test_the_oracle_scores_one_on_every_metric(tmp_path: Path) -> None:
+    summary = run_eval(tmp_path / "oracle", "eval.size=12")
+    assert summary["overall"]["tasks"] == 12
+    assert {name: summary["overall"][name] for name in SCORES} == {name: 1.0 for name in SCORES}
+    assert summary["truth"] == "world"
+    records = read_jsonl(tmp_path / "oracle" / "eval.jsonl")
+    assert len(records) == 12
+    assert all(record["trajectory"]["task_id"] == record["task_id"] and record["failure"] is None for record in records)
+    assert sum(summary["by_strategy"][name]["tasks"] for name in summary["by_strategy"]) == 12
+    assert json.loads((tmp_path / "oracle" / "eval.json").read_text()) == summary
+
+
+def test_an_assistant_that_never_calls_scores_zero_where_calls_matter(tmp_path: Path) -> None:
+    summary = run_eval(tmp_path / "weak", "eval.size=12", "agents/assistant=no_calls")
+    overall = summary["overall"]
+    for name in ("success", "progress", "call_precision", "call_recall"):
+        assert overall[name] == 0.0, name
+    assert overall["parallel_use"] == 0.0  # parallel tasks were played in no call turn at all
+    assert overall["argument_accuracy"] is None and overall["dependency_order"] is None  # no call to judge
+    records = read_jsonl(tmp_path / "weak" / "eval.jsonl")
+    assert all(record["failure"].startswith("the final answer does not state") for record in records)
+
+
+def test_the_held_out_set_is_reproducible_and_apart_from_a_run(tmp_path: Path) -> None:
+    run_eval(tmp_path / "a", "eval.size=10")
+    run_eval(tmp_path / "b", "eval.size=10")
+    held_out = [task["id"] for task in read_jsonl(tmp_path / "a" / "tasks.jsonl") if task["kept"]]
+    assert held_out == [task["id"] for task in read_jsonl(tmp_path / "b" / "tasks.jsonl") if task["kept"]]
+    run_pipeline(tmp_path / "gen", ["num_tasks=10"])
+    generated = {task["id"] for task in read_jsonl(tmp_path / "gen" / "tasks.jsonl")}
+    assert not generated & set(held_out)
+
+    summary = run_eval(tmp_path / "c", "eval.size=10", f"eval.train={tmp_path / 'gen'}")
+    assert summary["overlap"]["train_tasks"] == 10
+    assert 0 <= summary["overlap"]["same_text"] <= summary["overlap"]["same_functions"] <= 10
+
+
+def test_a_run_directory_s_tasks_are_evaluated_with_its_trajectories_as_references(tmp_path: Path) -> None:
+    run_pipeline(tmp_path / "gen", ["num_tasks=6"])
+    summary = run_eval(
+        tmp_path / "eval", "eval.size=50", f"eval.tasks={tmp_path / 'gen'}", f"eval.train={tmp_path / 'gen'}", "agents/assistant=no_calls"
+    )
+    kept = [task["id"] for task in read_jsonl(tmp_path / "gen" / "tasks.jsonl") if task["kept"]]
+    assert [record["task_id"] for record in read_jsonl(tmp_path / "eval" / "eval.jsonl")] == kept
+    assert summary["overlap"]["same_text"] == summary["overlap"]["same_functions"] == len(kept)  # all contaminated
+    assert summary["overall"]["success"] == 0.0
+
+
+def test_bad_eval_input_is_one_line(tmp_path: Path) -> None:
+    result = run_button("eval", f"eval.tasks={tmp_path / 'missing'}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"button: error: eval.tasks={tmp_path / 'missing'}: no tasks.jsonl there; name a directory `button` generated"]
+    with pytest.raises(Exception, match="no eval.json"):
+        eval_compare([str(tmp_path)])
+
+
+# --- an LLM under test, over loopback ------------------------------------------------------------
+
+
+class GoldModel:
+    """Plays the assistant as model ``gold`` (the gold plan's calls, wave by wave, then the true
+    answer) or as model ``lazy`` (answers at once); the task is recognised by its function set."""
+
+    def __init__(self, tasks: list[CompositionalTask]) -> None:
+        world = load_world()
+        self.plans = {frozenset(s.name for s in t.functions): (t, run_gold_plan(t, world.result)) for t in tasks}
+
+    def __call__(self, body: dict[str, Any]) -> Reply:
+        assert request_role() == "assistant", request_role()
+        if body["model"] == "lazy":
+            return Reply(chat_completion("I think it is probably fine.", model="lazy"))
+        task, run = self.plans[frozenset(tool["function"]["name"] for tool in body["tools"])]
+        done = sum(1 for message in body["messages"] if message["role"] == "assistant" and message.get("tool_calls"))
+        waves = gold_waves(task)
+        if done < len(waves):
+            calls = [{"name": task.atomic_tasks[i].step.function, "arguments": run.inputs[i]} for i in waves[done]]
+            return Reply(chat_completion(None, calls, model="gold"))
+        answer = "; ".join(str(leaf) for value in run.answers() for leaf in leaves(value))
+        return Reply(chat_completion(f"Here is what I found: {answer}.", model="gold"))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackChatServer]:
+    directory = tmp_path_factory.mktemp("held-out")
+    asyncio.run(evaluate(compose_config(["eval.size=3"], "eval"), directory))
+    tasks = [CompositionalTask.model_validate(record) for record in read_jsonl(directory / "tasks.jsonl") if record["kept"]]
+    with LoopbackChatServer(GoldModel(tasks)) as running:
+        yield running
+
+
+def llm_overrides(server: LoopbackChatServer, tmp_path: Path) -> list[str]:
+    return [
+        "model=openai",
+        "agents/user=scripted",
+        f"model.base_url={server.base_url}",
+        "model.api_key_env=null",
+        f"model.cache_dir={tmp_path / 'cache'}",
+        "eval.size=3",
+    ]
+
+
+def test_an_llm_assistant_is_evaluated_over_loopback(server: LoopbackChatServer, tmp_path: Path) -> None:
+    run_dir = tmp_path / "gold"
+    result = run_button("eval", *llm_overrides(server, tmp_path), "agents.assistant.model.name=gold", f"hydra.run.dir={run_dir}")
+    assert result.returncode == 0, result.stderr
+    assert "model: gold" in result.stdout and "overall" in result.stdout
+    summary = json.loads((run_dir / "eval.json").read_text())
+    assert summary["overall"]["success"] == summary["overall"]["progress"] == 1.0
+    assert summary["overall"]["completion_tokens"] > 0
+    records = read_jsonl(run_dir / "eval.jsonl")
+    assert len(records) == 3 and all(record["prompt_tokens"] > 0 and record["trajectory"]["messages"] for record in records)
+    assert not any("Private guidance" in json.dumps(request.body) for request in server.requests)  # no plan for the model under test
+
+
+def test_two_models_in_one_sweep_give_one_comparison_table(server: LoopbackChatServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = tmp_path / "sweep"
+    result = run_button("eval", "-m", *llm_overrides(server, tmp_path), "agents.assistant.model.name=gold,lazy", f"hydra.sweep.dir={sweep}")
+    assert result.returncode == 0, result.stderr
+    table = result.stdout[result.stdout.index("model (run)"):].splitlines()
+    rows = {line.split()[0]: line.split() for line in table[1:] if line.strip()}
+    assert set(rows) == {"gold", "lazy"}
+    assert rows["gold"][3] == "1.000" and rows["lazy"][3] == "0.000"  # success, after label, run and tasks
+    assert eval_compare([str(sweep / "0"), str(sweep / "1")]) == 0
+    assert capsys.readouterr().out.count("\n") == 3
