@@ -90,7 +90,7 @@ async def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         scores.append(score)
         lines.append(json.dumps({**score.model_dump(mode="json"), "trajectory": trajectory.model_dump(mode="json")}, ensure_ascii=False))
     summary: dict[str, Any] = {
-        "model": model or cfg.agents.assistant._target_,
+        "model": model or str(cfg.agents.assistant._target_).rsplit(".", 1)[-1],
         "assistant": cfg.agents.assistant._target_,
         "tasks": {"source": "run directory" if cfg.eval.tasks else "held-out library", "path": cfg.eval.tasks, "seed": cfg.eval.seed, "size": cfg.eval.size},
         "truth": "world" if truth is not None else ("reference trajectories" if refs else "own tool results"),
