@@ -27,10 +27,12 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from agents.llm.assistant import LLMAssistant
 from button import ending
-from button.app import generate, quiet_libraries, truth_source
-from button.eval_tasks import HeldOutLibrary, RunDirectoryTasks, overlap, references, run_directory
+from button.app import generate, quiet_libraries, report_ending, truth_source
 from button.eval_table import comparison_table, eval_table, read_evaluations
-from composition.errors import ButtonError
+from button.eval_tasks import HeldOutLibrary, RunDirectoryTasks, overlap, references, run_directory
+from button.interrupt import StopRequest
+from button.run_lock import RunDirectoryBusy
+from composition.errors import ButtonError, ConfigurationError
 from composition.jsonl import read_records, write_whole
 from composition.library import load_library
 from composition.models import CompositionalTask
@@ -51,6 +53,8 @@ def prepare(cfg: DictConfig) -> DictConfig:
     """The run config of an evaluation: its tasks, its size, and no plan for the model under test."""
     cfg = cfg.copy()
     options = cfg.eval
+    if isinstance(options.size, bool) or not isinstance(options.size, int) or options.size < 1:
+        raise ConfigurationError(f"eval.size must be an integer >= 1, got {options.size!r}")
     with open_dict(cfg):
         cfg.num_tasks = options.size
         if options.tasks is not None:
@@ -69,10 +73,12 @@ def assistant_model(cfg: DictConfig) -> str | None:
     return None if model is None else str(model.get("name"))
 
 
-async def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
-    """Run the evaluation into ``run_dir`` (resuming what is there); returns what eval.json holds."""
+async def evaluate(cfg: DictConfig, run_dir: Path, stop: StopRequest | None = None) -> dict[str, Any]:
+    """Run the evaluation into ``run_dir`` (resuming what is there); returns what eval.json holds.
+
+    A ``stop`` ends it early: the conversations finished so far are scored, and a rerun resumes."""
     run = prepare(cfg)
-    stats = await generate(run, run_dir)
+    stats = await generate(run, run_dir, stop)
     files = RunFiles(run_dir)
     tasks = {record["id"]: CompositionalTask.model_validate(record) for record in read_records(files.tasks) if record.get("kept")}
     trajectories = [Trajectory.model_validate(record) for record in read_records(files.trajectories)]
@@ -109,7 +115,9 @@ def eval_main(cfg: DictConfig) -> None:
     quiet_libraries()
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        summary = asyncio.run(evaluate(cfg, run_dir))
+        summary = asyncio.run(_evaluate_with_signals(cfg, run_dir))
+    except RunDirectoryBusy as error:
+        ending.fail(str(error), ending.EXIT_RUN_DIR_BUSY)
     except ButtonError as error:
         ending.fail(str(error), ending.EXIT_BAD_INPUT)
     print(eval_table(summary))
@@ -118,6 +126,14 @@ def eval_main(cfg: DictConfig) -> None:
         print(f"overlap with {found['train']}: {found['same_text']} tasks with the same text, "
               f"{found['same_functions']} with the same function set, of {summary['overall']['tasks']}")
     print(f"button eval: {run_dir / EVAL_JSON}, {run_dir / EVAL_JSONL}")
+    if summary["ending"]["interrupted"]:
+        report_ending(summary["ending"])  # the interruption's line and exit status; a rerun resumes
+
+
+async def _evaluate_with_signals(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    stop = StopRequest()
+    stop.install(asyncio.get_running_loop())
+    return await evaluate(cfg, run_dir, stop)
 
 
 class ComparisonTable(Callback):

@@ -23,7 +23,8 @@ from composition.models import CompositionalTask
 from composition.values import leaves
 from composition.world import load_world
 from conftest import read_jsonl, run_button
-from environment.evaluation import SCORES, gold_waves
+from environment.evaluation import SCORES, gold_waves, score_task
+from environment.trajectory import Message, Trajectory
 from fake_endpoint import LoopbackChatServer, Reply, chat_completion, request_role
 
 
@@ -155,3 +156,76 @@ def test_two_models_in_one_sweep_give_one_comparison_table(server: LoopbackChatS
     assert rows["gold"][3] == "1.000" and rows["lazy"][3] == "0.000"  # success, after label, run and tasks
     assert eval_compare([str(sweep / "0"), str(sweep / "1")]) == 0
     assert capsys.readouterr().out.count("\n") == 3
+
+
+# --- each metric moves on the fault it measures ----------------------------------------------------
+
+
+Conversation = tuple[CompositionalTask, Trajectory]
+
+
+@pytest.fixture(scope="module")
+def oracle_conversations(tmp_path_factory: pytest.TempPathFactory) -> list[Conversation]:
+    directory = tmp_path_factory.mktemp("oracle")
+    run_eval(directory, "eval.size=12")
+    tasks = {record["id"]: CompositionalTask.model_validate(record) for record in read_jsonl(directory / "tasks.jsonl")}
+    trajectories = [Trajectory.model_validate(record) for record in read_jsonl(directory / "trajectories.jsonl")]
+    return [(tasks[trajectory.task_id], trajectory) for trajectory in trajectories]
+
+
+@pytest.fixture(scope="module")
+def chain(oracle_conversations: list[Conversation]) -> Conversation:
+    """Three calls, each using the one before."""
+    return next(pair for pair in oracle_conversations if gold_waves(pair[0]) == [[0], [1], [2]])
+
+
+@pytest.fixture(scope="module")
+def fan_in(oracle_conversations: list[Conversation]) -> Conversation:
+    """Two independent calls, then reasoning over both."""
+    return next(pair for pair in oracle_conversations if gold_waves(pair[0]) == [[0, 1]])
+
+
+def scored(task: CompositionalTask, trajectory: Trajectory) -> dict[str, Any]:
+    return score_task(task, trajectory, truth=load_world().result).model_dump()
+
+
+def call_turns(trajectory: Trajectory) -> list[Message]:
+    return [message for message in trajectory.messages if message.tool_calls]
+
+
+def test_the_oracle_conversations_score_one(chain: Conversation, fan_in: Conversation) -> None:
+    # what does not apply is not judged: nothing in a chain runs in parallel; no call uses another in a fan-in
+    for conversation, not_applicable in ((chain, "parallel_use"), (fan_in, "dependency_order")):
+        scores = {name: scored(*conversation)[name] for name in SCORES}
+        assert scores == {name: None if name == not_applicable else 1.0 for name in SCORES}
+
+
+def test_a_wrong_argument_costs_progress_precision_and_argument_accuracy_not_recall(chain: Conversation) -> None:
+    task, trajectory = chain
+    wrong = trajectory.model_copy(deep=True)
+    consumer = call_turns(wrong)[-1].tool_calls[0]
+    consumer.arguments[next(iter(consumer.arguments))] = "Nowhere At All"
+    score = scored(task, wrong)
+    assert score["call_recall"] == 1.0
+    assert score["progress"] == score["argument_accuracy"] == score["call_precision"] == pytest.approx(2 / 3)
+
+
+def test_calls_out_of_order_are_seen(chain: Conversation) -> None:
+    task, trajectory = chain
+    backwards = trajectory.model_copy(deep=True)
+    first, last = call_turns(backwards)[0], call_turns(backwards)[-1]
+    a, b = backwards.messages.index(first), backwards.messages.index(last)
+    backwards.messages[a], backwards.messages[b] = last, first
+    score = scored(task, backwards)
+    assert score["dependency_order"] == 0.0 and score["progress"] == 1.0
+
+
+def test_independent_calls_made_one_at_a_time_are_seen(fan_in: Conversation) -> None:
+    task, trajectory = fan_in
+    serial = trajectory.model_copy(deep=True)
+    first = call_turns(serial)[0]
+    index = serial.messages.index(first)
+    serial.messages[index : index + 1] = [first.model_copy(update={"tool_calls": [call]}) for call in first.tool_calls]
+    score = scored(task, serial)
+    assert score["parallel_use"] == 0.5 and score["progress"] == score["success"] == 1.0
+    assert scored(task, serial.model_copy(update={"parallel_calls": False}))["parallel_use"] is None  # not allowed: not judged
