@@ -38,7 +38,7 @@ from composition.library import load_library
 from composition.models import CompositionalTask
 from environment.evaluation import aggregate, score_task
 from environment.run_files import RunFiles
-from environment.summary import parse_prices
+from environment.summary import parse_prices, with_costs
 from environment.trajectory import Trajectory
 
 EVAL_JSON = "eval.json"
@@ -86,13 +86,14 @@ async def evaluate(cfg: DictConfig, run_dir: Path, stop: StopRequest | None = No
     refs = references(run_directory(cfg.eval.tasks, "tasks")) if cfg.eval.tasks is not None else {}
     domains = {entry.function.name: entry.domain for entry in load_library().entries if entry.function is not None}
     model = assistant_model(cfg)
-    price = parse_prices(OmegaConf.to_container(cfg.pricing, resolve=True) if "pricing" in cfg else None).get(model or "")
+    prices = parse_prices(OmegaConf.to_container(cfg.pricing, resolve=True) if "pricing" in cfg else None)
     lines, scores = [], []
     for trajectory in trajectories:
         task = tasks[trajectory.task_id]
         score = score_task(task, trajectory, truth=truth, reference=refs.get(task.id), domains=domains, model=model)
-        if price is not None:
-            score.cost = round((score.prompt_tokens * price.prompt + score.completion_tokens * price.completion) / 1e6, 6)
+        if model is not None:
+            tokens = {"prompt_tokens": score.prompt_tokens, "completion_tokens": score.completion_tokens}
+            score.cost = with_costs({model: tokens}, prices)[model]["cost"]
         scores.append(score)
         lines.append(json.dumps({**score.model_dump(mode="json"), "trajectory": trajectory.model_dump(mode="json")}, ensure_ascii=False))
     summary: dict[str, Any] = {
@@ -101,6 +102,7 @@ async def evaluate(cfg: DictConfig, run_dir: Path, stop: StopRequest | None = No
         "tasks": {"source": "run directory" if cfg.eval.tasks else "held-out library", "path": cfg.eval.tasks, "seed": cfg.eval.seed, "size": cfg.eval.size},
         "truth": "world" if truth is not None else ("reference trajectories" if refs else "own tool results"),
         **aggregate(scores),
+        "unplayed": len(tasks) - len(scores),  # tasks whose conversation failed outside the controller
         "ending": stats.get("ending"),
     }
     if cfg.eval.train is not None:

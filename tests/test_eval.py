@@ -135,7 +135,13 @@ def llm_overrides(server: LoopbackChatServer, tmp_path: Path) -> list[str]:
 
 def test_an_llm_assistant_is_evaluated_over_loopback(server: LoopbackChatServer, tmp_path: Path) -> None:
     run_dir = tmp_path / "gold"
-    result = run_button("eval", *llm_overrides(server, tmp_path), "agents.assistant.model.name=gold", f"hydra.run.dir={run_dir}")
+    result = run_button(
+        "eval",
+        *llm_overrides(server, tmp_path),
+        "agents.assistant.model.name=gold",
+        "+pricing.per_million_tokens.gold={prompt:1.0,completion:2.0}",
+        f"hydra.run.dir={run_dir}",
+    )
     assert result.returncode == 0, result.stderr
     assert "model: gold" in result.stdout and "overall" in result.stdout
     summary = json.loads((run_dir / "eval.json").read_text())
@@ -143,6 +149,9 @@ def test_an_llm_assistant_is_evaluated_over_loopback(server: LoopbackChatServer,
     assert summary["overall"]["completion_tokens"] > 0
     records = read_jsonl(run_dir / "eval.jsonl")
     assert len(records) == 3 and all(record["prompt_tokens"] > 0 and record["trajectory"]["messages"] for record in records)
+    for record in records:
+        assert record["cost"] == pytest.approx((record["prompt_tokens"] + 2 * record["completion_tokens"]) / 1e6)
+    assert summary["overall"]["cost"] == pytest.approx(sum(record["cost"] for record in records))
     assert not any("Private guidance" in json.dumps(request.body) for request in server.requests)  # no plan for the model under test
 
 
