@@ -11,6 +11,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
 from button.app import generate, quiet_libraries
+from button.evaluate import evaluate
 
 
 def compose_config(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
@@ -23,6 +24,12 @@ async def run_pipeline_async(run_dir: str | Path, overrides: Sequence[str] = ())
     """Await this where an event loop already runs (Jupyter); returns the stats.json content."""
     quiet_libraries()
     return await generate(compose_config(overrides), Path(run_dir))
+
+
+async def run_eval_async(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """``button eval`` with these overrides, awaited (Jupyter); returns the eval.json content."""
+    quiet_libraries()
+    return await evaluate(compose_config(overrides, "eval"), Path(run_dir))
 
 
 def run_pipeline(run_dir: str | Path, overrides: Sequence[str] = ()) -> dict[str, Any]:

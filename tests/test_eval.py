@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 
-from button.api import compose_config, run_pipeline
+from button.api import run_eval_async, run_pipeline
 from button.eval_table import main as eval_compare
-from button.evaluate import evaluate
 from composition.gold import run_gold_plan
 from composition.models import CompositionalTask
 from composition.values import leaves
@@ -29,7 +28,7 @@ from fake_endpoint import LoopbackChatServer, Reply, chat_completion, request_ro
 
 
 def run_eval(run_dir: Path, *overrides: str) -> dict[str, Any]:
-    return asyncio.run(evaluate(compose_config(list(overrides), "eval"), run_dir))
+    return asyncio.run(run_eval_async(run_dir, overrides))
 
 
 def test_the_oracle_scores_one_on_every_metric(tmp_path: Path) -> None:
@@ -116,7 +115,7 @@ class GoldModel:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackChatServer]:
     directory = tmp_path_factory.mktemp("held-out")
-    asyncio.run(evaluate(compose_config(["eval.size=3"], "eval"), directory))
+    run_eval(directory, "eval.size=3")
     tasks = [CompositionalTask.model_validate(record) for record in read_jsonl(directory / "tasks.jsonl") if record["kept"]]
     with LoopbackChatServer(GoldModel(tasks)) as running:
         yield running
