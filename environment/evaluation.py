@@ -29,7 +29,7 @@ from composition.gold import FunctionCaller, GoldRun, has_gold_plan, run_gold_pl
 from composition.models import CompositionalTask
 from environment.answers import final_answer, unstated
 from environment.grounding import call_groundings
-from environment.recorded import RecordedCalls, recorded_run
+from environment.recorded import RecordedCalls
 from environment.trajectory import Trajectory
 
 #: The metrics that are shares in [0, 1] (1 is best), in the order tables show them.
@@ -148,13 +148,12 @@ def score_task(
         return score
     expected = _expected(task, trajectory, truth, reference)
     _score_calls(score, task, trajectory, expected)
-    answer = expected if truth is not None or reference is not None else recorded_run(trajectory, task)
     if final is None:
         score.success, score.failure = 0.0, f"no final answer ({trajectory.termination.value})"
-    elif answer is None or not answer.complete:
-        score.failure = f"no reference answer: {answer.failure if answer else 'no gold plan'}"
+    elif not expected.complete:
+        score.failure = f"no reference answer: {expected.failure}"
     else:
-        score.failure = unstated(final.content, answer)
+        score.failure = unstated(final.content, expected)
         score.success = 0.0 if score.failure else 1.0
     problems = [problem for _, problem in call_groundings(trajectory, task)]
     score.grounded_arguments = _share(sum(problem is None for problem in problems), len(problems))
@@ -176,6 +175,7 @@ def _score_calls(score: TaskScore, task: CompositionalTask, trajectory: Trajecto
             matcher(step.function, dict(expected.inputs[index]))
         except LookupError:
             continue
+        # an identical earlier gold call may have matched the same call already: it counts for both
         made = (matcher.used - before) or {call.id for call in trajectory.calls if call.id in matcher.used and call.name == step.function}
         matched[index] = min(turn_of[call_id] for call_id in made)
     called = Counter(call.name for call in trajectory.calls)
