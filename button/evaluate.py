@@ -100,7 +100,8 @@ async def evaluate(cfg: DictConfig, run_dir: Path, stop: StopRequest | None = No
         "model": model or str(cfg.agents.assistant._target_).rsplit(".", 1)[-1],
         "assistant": cfg.agents.assistant._target_,
         "tasks": {"source": "run directory" if cfg.eval.tasks else "held-out library", "path": cfg.eval.tasks, "seed": cfg.eval.seed, "size": cfg.eval.size},
-        "truth": "world" if truth is not None else ("reference trajectories" if refs else "own tool results"),
+        "truth": "world" if truth is not None else "the conversations' own tool results",
+        "references": len(refs),  # reference conversations: what tasks without a gold plan are checked against
         **aggregate(scores),
         "unplayed": len(tasks) - len(scores),  # tasks whose conversation failed outside the controller
         "ending": stats.get("ending"),

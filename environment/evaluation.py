@@ -2,8 +2,11 @@
 
 The gold plan (composition.gold) says which calls the task needs, with which arguments and in
 which order. It is run against the truth (a grounded world's ``call``) when there is one, so a
-consumer's expected arguments are the true values of its producers; without one it is run on a
-reference trajectory's recorded results, or else on the conversation's own. A call made by the
+consumer's expected arguments are the true values of its producers; without one (tools that
+invent their results) it is run on the conversation's own results, so success means the answer
+follows from what its tools said. Tasks without a gold plan (written by an LLM) are scored on
+success only: the answer must state the tool values a reference conversation's answer states.
+A call made by the
 model matches a gold step when it names the step's function and agrees on every argument the
 step gives (environment.recorded: the same matching the answer checks use).
 
@@ -26,9 +29,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from composition.gold import FunctionCaller, GoldRun, has_gold_plan, run_gold_plan
+from composition.values import leaves
 from composition.models import CompositionalTask
 from environment.answers import final_answer, unstated
 from environment.grounding import call_groundings
+from environment.mentions import Mentions
 from environment.recorded import RecordedCalls
 from environment.trajectory import Trajectory
 
@@ -77,10 +82,24 @@ def _share(part: int, whole: int) -> float | None:
     return None if whole == 0 else part / whole
 
 
-def _expected(task: CompositionalTask, trajectory: Trajectory, truth: FunctionCaller | None, reference: Trajectory | None) -> GoldRun:
-    if truth is not None:
-        return run_gold_plan(task, truth)
-    return run_gold_plan(task, RecordedCalls(reference if reference is not None else trajectory))
+def reference_values(reference: Trajectory) -> list[Any]:
+    """The tool-result values a reference conversation's final answer states."""
+    final = final_answer(reference)
+    if final is None:
+        return []
+    said = Mentions(final.content)
+    return [value for result in reference.results if result.error is None for value in leaves(result.results) if said.states(value)]
+
+
+def _against_reference(score: TaskScore, answer: str, reference: Trajectory | None) -> None:
+    values = reference_values(reference) if reference is not None else []
+    if not values:
+        score.failure = "no gold plan and no reference answer to check against"
+        return
+    said = Mentions(answer)
+    missing = next((value for value in values if not said.states(value)), None)
+    score.failure = None if missing is None else f"the final answer does not state {missing!r}, as the reference's does"
+    score.success = 0.0 if score.failure else 1.0
 
 
 def _call_turns(trajectory: Trajectory) -> dict[str, int]:
@@ -145,8 +164,12 @@ def score_task(
     )
     final = final_answer(trajectory)
     if not has_gold_plan(task):
+        if final is None:
+            score.success, score.failure = 0.0, f"no final answer ({trajectory.termination.value})"
+        else:
+            _against_reference(score, final.content, reference)
         return score
-    expected = _expected(task, trajectory, truth, reference)
+    expected = run_gold_plan(task, truth if truth is not None else RecordedCalls(trajectory))
     _score_calls(score, task, trajectory, expected)
     if final is None:
         score.success, score.failure = 0.0, f"no final answer ({trajectory.termination.value})"

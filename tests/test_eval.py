@@ -237,3 +237,15 @@ def test_independent_calls_made_one_at_a_time_are_seen(fan_in: Conversation) -> 
     score = scored(task, serial)
     assert score["parallel_use"] == 0.5 and score["progress"] == score["success"] == 1.0
     assert scored(task, serial.model_copy(update={"parallel_calls": False}))["parallel_use"] is None  # not allowed: not judged
+
+
+def test_a_task_without_a_gold_plan_is_checked_against_its_reference(chain: Conversation) -> None:
+    task, reference = chain
+    written = task.model_copy(update={"atomic_tasks": [atomic.model_copy(update={"step": None}) for atomic in task.atomic_tasks]})
+    assert score_task(written, reference, reference=reference).success == 1.0
+    vague = reference.model_copy(deep=True)
+    vague.messages[-1].content = "It is the usual one there."
+    score = score_task(written, vague, reference=reference)
+    assert score.success == 0.0 and "as the reference's does" in score.failure
+    assert score.progress is None  # no gold plan: no calls to judge
+    assert score_task(written, vague).success is None  # and no reference: nothing to check against
