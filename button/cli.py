@@ -89,7 +89,7 @@ def _one_line(error: BaseException) -> str:
     return " ".join(line for line in lines if not line.startswith("Set the environment variable"))
 
 
-def check_composed_config(arguments: list[str]) -> list[str]:
+def check_composed_config(arguments: list[str], config_name: str = "config") -> list[str]:
     """Compose and validate the config a single run would use (sweeps are checked per job)."""
     if any(argument.startswith("-") for argument in arguments):
         return []  # --multirun, --cfg, --help and other Hydra modes
@@ -103,7 +103,7 @@ def check_composed_config(arguments: list[str]) -> list[str]:
     from composition.errors import ButtonError
 
     try:
-        validate_settings(OmegaConf.to_container(compose_config(overrides), resolve=True))
+        validate_settings(OmegaConf.to_container(compose_config(overrides, config_name), resolve=True))
     except ButtonError as error:
         return [str(error)]
     except (HydraException, OmegaConfBaseException) as error:

@@ -12,7 +12,13 @@ from importlib import import_module
 
 from composition.errors import ButtonError
 
-SUBCOMMANDS = {"show": "button.show", "report": "button.report", "merge": "button.merge"}
+SUBCOMMANDS = {
+    "show": "button.show",
+    "report": "button.report",
+    "merge": "button.merge",
+    "eval": "button.evaluate",
+    "eval-compare": "button.eval_table",
+}
 
 
 def run_subcommand(name: str, arguments: Sequence[str]) -> int:

@@ -27,6 +27,7 @@ def test_quickstart_notebook_runs_offline(tmp_path: Path) -> None:
     assert "converse" in text and "as button, openai, hf, sharegpt" in text  # the stats table
     assert "[assistant (final)]" in text  # a transcript
     assert "<call>" in text  # the training view
+    assert "no_calls     20     0.000" in text and "oracle       20     1.000" in text  # the evaluation's comparison
     assert (tmp_path / "outputs" / "notebook-quickstart" / "export" / "openai.jsonl").exists()
 
 

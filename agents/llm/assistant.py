@@ -36,6 +36,8 @@ def tool_schema(spec: FunctionSpec) -> ToolSchema:
 class LLMAssistant(AssistantRole):
     """Sees the functions and, at generation time only, the sub-task plan; calls, asks or answers.
 
+    ``show_plan=False`` hides the plan, as ``button eval`` does: a model under test plans itself.
+
     ``context.protocol`` picks how calls travel: ``native`` passes the functions as tools and
     reads the model's tool_calls (``parallel_tool_calls`` follows ``context.parallel_calls``);
     ``tags`` lists them in the prompt and reads ``<call>``/``<final>`` from the text. How a
@@ -49,9 +51,11 @@ class LLMAssistant(AssistantRole):
         model_client: ChatCompletionClient,
         name: str | None = None,
         description: str | None = None,
+        show_plan: bool = True,
     ) -> None:
         super().__init__(context, name, description)
         self.model_client = model_client
+        self.show_plan = show_plan
         functions = context.task.functions
         self._tools = [tool_schema(spec) for spec in functions] if context.protocol == "native" else []
         self._start()
@@ -65,7 +69,7 @@ class LLMAssistant(AssistantRole):
     def _system_prompt(self) -> str:
         context = self.context
         rule = render_prompt("assistant_parallel_on" if context.parallel_calls else "assistant_parallel_off")
-        plan = subtask_plan(context.task)
+        plan = "\n\n" + render_prompt("assistant_plan", plan=subtask_plan(context.task)) if self.show_plan else ""
         if context.protocol == "native":
             return render_prompt("assistant_native", parallel_rule=rule, plan=plan)
         return render_prompt("assistant_tags", tools=function_json(context.task.functions), parallel_rule=rule, plan=plan)
