@@ -51,7 +51,9 @@ _ISO_DATE = re.compile(
 )
 _MONTH_FIRST = re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+(\d{{4}})\b")
 _DAY_FIRST = re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})\b")
-_NUMBER = re.compile(r"(?<![\w.,])([-+]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s*(thousand|million|billion)\b)?")
+_NUMBER = re.compile(
+    r"(?<![\w.,])([-+]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:[eE]([-+]?\d+)\b)?(?:\s*(thousand|million|billion)\b)?"
+)
 _SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9}
 _NUMBER_WORDS = {
     word: float(value)
@@ -188,7 +190,8 @@ class Mentions:
     def _number_matches(seen: _Number, number: float, rounding: bool) -> bool:
         if _close(seen.value, number):
             return True
-        return rounding and abs(seen.value - number) < seen.half_unit
+        # a value exactly half-way may be rounded either way ("12.38" or "12.37" for 12.375)
+        return rounding and abs(seen.value - number) <= seen.half_unit * (1 + 1e-9)
 
 
 def _date_of(groups: tuple[str, ...], order: str) -> date | None:
@@ -201,8 +204,8 @@ def _date_of(groups: tuple[str, ...], order: str) -> date | None:
 
 
 def _number_of(match: re.Match[str]) -> _Number:
-    sign, whole, decimals, scale = match.groups()
+    sign, whole, decimals, exponent, scale = match.groups()
     value = float(whole.replace(",", "") + (f".{decimals}" if decimals else ""))
-    factor = _SCALES[scale] if scale else 1.0
+    factor = (_SCALES[scale] if scale else 1.0) * 10 ** int(exponent or 0)  # "3.2e-05" as written by code
     places = len(decimals) if decimals else 0
     return _Number(value=(-value if sign == "-" else value) * factor, half_unit=0.5 * 10**-places * factor)

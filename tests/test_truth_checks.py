@@ -139,10 +139,18 @@ def test_a_choice_is_stated_by_the_chosen_value_and_a_failed_call_stops_the_run(
         ("It is in SAN  francisco.", "San Francisco"),
         ("Streaming: Dune Part Two.", "Dune: Part Two"),
         ("Skills: Python, SQL and Go.", ["python", "SQL", "Go"]),
+        ("The rate is 3.2e-05 EUR per VND.", 3.2e-05),
+        ("The rate is 0.000032 EUR per VND.", 3.2e-05),
     ],
 )
 def test_values_are_recognised_across_formats(text: str, value: Any) -> None:
     assert Mentions(text).mentions(value)
+
+
+def test_a_half_way_value_may_be_rounded_either_way() -> None:
+    assert Mentions("The rate is 12.38 NOK per CHF.").states(12.375)
+    assert Mentions("The rate is 12.37 NOK per CHF.").states(12.375)
+    assert not Mentions("The rate is 12.39 NOK per CHF.").states(12.375)
 
 
 def test_answers_may_round_but_arguments_must_match_exactly() -> None:

@@ -9,6 +9,7 @@ written with their unit ("412.5 km", "21.5 °C", "3.2%").
 from __future__ import annotations
 
 import json
+import math
 import random
 from functools import lru_cache
 from importlib import resources
@@ -43,12 +44,14 @@ class Phrasing:
 
 
 def number(value: Any) -> str:
-    """A number as people write it in an answer: no trailing '.0', at most two decimals."""
+    """A number as people write it in an answer: no trailing '.0', at most two decimals, and a
+    small one with four significant digits written out (0.000032, never 3.2e-05)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if float(value).is_integer():
         return str(int(value))
-    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.4g}"
+    places = 2 if abs(value) >= 1 else 3 - math.floor(math.log10(abs(value)))
+    return f"{value:.{places}f}".rstrip("0").rstrip(".")
 
 
 def with_unit(value: Any, unit: str | None) -> str:
