@@ -731,3 +731,10 @@ def test_the_card_describes_each_file_as_its_options_wrote_it(tmp_path: Path):
         exports.write(parallel())
     card = (tmp_path / "default" / "export" / "README.md").read_text()
     assert "`thought\\n<tool_call>JSON</tool_call>`" in card and "parallel results as one JSON list" in card
+
+
+def test_a_run_with_no_export_format_keeps_its_trajectories_and_writes_no_card(tmp_path: Path, button_cli) -> None:
+    result = button_cli("num_tasks=2", "runner.progress=false", "export.formats=[]", f"hydra.run.dir={tmp_path}")
+    assert result.returncode == 0, result.stderr
+    assert len((tmp_path / "trajectories.jsonl").read_text().splitlines()) == 2
+    assert list((tmp_path / "export").iterdir()) == []

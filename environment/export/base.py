@@ -242,6 +242,7 @@ class ExportSet:
             raise ConfigurationError(f"export.options names unknown formats {unknown}; known: {', '.join(sorted({*names, *_REGISTRY}))}")
         self.exporters = [get_exporter(name, options.get(name)) for name in names]
         self.directory = Path(run_dir) / "export"
+        self.directory.mkdir(parents=True, exist_ok=True)  # made even with no format, so it can be swapped in
         self._writers = [JsonlWriter(self.directory / exporter.filename) for exporter in self.exporters]
         self._settings = dict(settings or {})
         self._stats = CardStats()
@@ -264,7 +265,8 @@ class ExportSet:
             writer.close()
         formats = {exporter.name: exporter.filename for exporter in self.exporters}
         descriptions = {exporter.name: exporter.describe() for exporter in self.exporters}
-        write_card(self.directory, formats, descriptions, self._stats, self._settings, self._sample)
+        if formats:  # a card describes files; with no export format there are none
+            write_card(self.directory, formats, descriptions, self._stats, self._settings, self._sample)
 
     def __enter__(self) -> ExportSet:
         return self
