@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from composition.errors import ConfigurationError
 from composition.jsonl import read_records
+from environment.export import exporter_class
 from environment.quality import run_quality
 from environment.run_files import RunFiles
 
@@ -116,7 +117,7 @@ def build_stats(
         "tasks": _count_records(files.tasks),
         "trajectories": trajectories,
         "stages": stages,
-        "exports": {name: count_lines(files.export_dir / f"{name}.jsonl") for name in exports},
+        "exports": {name: count_lines(files.export_dir / exporter_class(name).filename) for name in exports},
         "models": priced,
         "cost": {
             "currency": currency,

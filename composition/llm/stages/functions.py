@@ -8,6 +8,7 @@ is sent back once with the problems listed, and rejected if it still fails.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from autogen_core.models import AssistantMessage, UserMessage
@@ -73,8 +74,12 @@ class FunctionGeneration(Stage):
     answer = JsonAnswer.of(FunctionPlan)
     repair_prompt = "functions_repair"
 
-    async def run(self, context: StageContext, task: CompositionalTask) -> CompositionalTask:
-        """The task with functions on its sub-tasks, or the task rejected with a reason."""
+    async def run(
+        self, context: StageContext, task: CompositionalTask, filters: Iterable[str] | None = None
+    ) -> CompositionalTask:
+        """The task with functions on its sub-tasks, or the task rejected with a reason.
+
+        ``filters``: the structural checks the task's strategy declares (all when None)."""
         messages = self.opening(describe_task(task))
         size = len(task.atomic_tasks)
         plan = await self.ask(context, self.answer, messages)
@@ -95,7 +100,7 @@ class FunctionGeneration(Stage):
             return task.model_copy(update={"kept": False, "reject_reason": f"{self.name}:{plan.reason}"})
         atomic_tasks = [atomic.model_copy(update={"functions": functions}) for atomic, functions in zip(task.atomic_tasks, specs)]
         done = task.model_copy(update={"atomic_tasks": atomic_tasks, "functions": union_functions(atomic_tasks)})
-        problems = structural_problems(done)  # e.g. the task text now gives a function's name away
+        problems = structural_problems(done, filters)  # e.g. the task text now gives a function's name away
         if problems:
             self.rejected(context, Rejection(problems[0], ", ".join(problems)), task.id)
             return done.model_copy(update={"kept": False, "reject_reason": f"{self.name}:{problems[0]}"})
