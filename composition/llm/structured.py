@@ -23,7 +23,6 @@ import openai
 from autogen_core.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, ValidationError
 
 from composition.llm.reading import json_text, read_answer
@@ -82,7 +81,9 @@ class JsonAnswer(Generic[Answer]):
 
     @classmethod
     def of(cls, model: type[Answer]) -> JsonAnswer[Answer]:
-        schema = to_strict_json_schema(model)
+        # openai's public tool helper holds the strict form of a model's schema (every property
+        # required, no extra keys); its private to_strict_json_schema is what it calls.
+        schema = openai.pydantic_function_tool(model)["function"]["parameters"]
         strict = not _is_free_form(schema)
         return cls(model.__name__, schema if strict else model.model_json_schema(), strict, model)
 
