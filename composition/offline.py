@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,7 +22,7 @@ from composition.ids import content_id
 from composition.library import LibraryEntry, Placed, load_library, realize
 from composition.models import AtomicTask, CompositionalTask, union_functions
 from composition.source import TaskSource
-from composition.strategies import CompositionStrategy, NoTypeMatch, get_strategy
+from composition.strategies import CompositionStrategy, NoTypeMatch, weighted_strategies
 from composition.world import World, load_world
 from composition.world.plan import Unanswerable, solve
 
@@ -40,28 +39,17 @@ class LibraryTaskSource(TaskSource):
         self, library_dir: str | None = None, world: bool = True, world_dir: str | None = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self._strategies = self._build_strategies()
+        self._strategies = weighted_strategies(self.strategies, self.composition)
         self.library = load_library(library_dir)
         self.world: World | None = load_world(world_dir) if world else None
-
-    def _build_strategies(self) -> list[tuple[CompositionStrategy, float]]:
-        built = []
-        for name, weight in self.strategies.items():
-            strategy = get_strategy(name)(self.composition)
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
-                raise ConfigurationError(f"composition.strategies.{name}: weight must be a number >= 0, got {weight!r}")
-            built.append((strategy, float(weight)))
-        if not built or not any(weight > 0 for _, weight in built):
-            raise ConfigurationError("composition.strategies: at least one strategy needs a weight > 0")
-        return built
 
     async def generate(self, num_tasks: int) -> AsyncIterator[CompositionalTask]:
         if num_tasks < 0:
             raise ConfigurationError(f"num_tasks must be >= 0, got {num_tasks}")
         rng = random.Random(self.seed)
         stage = self.stats.stage(STAGE)
-        strategies = [strategy for strategy, _ in self._strategies]
-        weights = [weight for _, weight in self._strategies]
+        strategies = list(self._strategies)
+        weights = list(self._strategies.values())
         seen: set[bytes] = set()
         kept = 0
         for attempt in range(num_tasks * ATTEMPTS_PER_TASK):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from composition.errors import ConfigurationError
+from composition.errors import ConfigurationError, field_problems
 from composition.jsonl import read_records
 from environment.export import exporter_class
 from environment.quality import run_quality
@@ -37,10 +37,9 @@ def parse_prices(pricing: Mapping[str, Any] | None) -> dict[str, Price]:
         try:
             prices[name] = Price.model_validate(entry)
         except ValidationError as error:
-            item = error.errors()[0]
-            field = ".".join(str(part) for part in item["loc"])
+            first = field_problems(error, f"pricing.per_million_tokens.{name}")[0]
             raise ConfigurationError(
-                f"pricing.per_million_tokens.{name}.{field}={item.get('input')!r}: {item['msg']} "
+                f"{first} "
                 "(each entry is {prompt: <price>, completion: <price>})"
             ) from None
     return prices

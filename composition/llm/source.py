@@ -39,7 +39,7 @@ from composition.llm.stages import (
 )
 from composition.models import AtomicTask, CompositionalTask, Scenario
 from composition.source import TaskSource
-from composition.strategies import CompositionStrategy, get_strategy
+from composition.strategies import CompositionStrategy, weighted_strategies
 
 PACKAGED_SEEDS = Path(__file__).resolve().parent.parent / "data" / "seed_conversations.jsonl"
 
@@ -145,7 +145,7 @@ class LLMTaskSource(TaskSource):
         self.end_reason: str | None = None
         self.concurrency = concurrency
         self.stages = build_stages(stages)
-        self.compositions = self._strategies()
+        self.compositions = weighted_strategies(self.strategies, self.composition)
         if self.model_clients is None:
             raise ConfigurationError(
                 "composition/source=llm needs a language model, but model=offline; choose a preset such as model=openai"
@@ -154,13 +154,6 @@ class LLMTaskSource(TaskSource):
         self._scenarios_seen = Deduplicator()
         self._atomic_seen = Deduplicator()
         self._tasks_seen = Deduplicator()
-
-    def _strategies(self) -> dict[CompositionStrategy, float]:
-        """The weighted strategies, built with the composition options (e.g. max_chain_length)."""
-        built = {get_strategy(name)(self.composition): float(weight) for name, weight in self.strategies.items()}
-        if not built or sum(built.values()) <= 0:
-            raise ConfigurationError(f"composition.strategies needs a positive weight, got {self.strategies!r}")
-        return built
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:

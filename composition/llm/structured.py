@@ -25,6 +25,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ValidationError
 
+from composition.errors import field_problems
 from composition.llm.reading import json_text, read_answer
 from composition.llm.wire import speaking_as
 from composition.models import meta_schema_problem
@@ -118,10 +119,7 @@ class JsonAnswer(Generic[Answer]):
 
 
 def _short(error: ValidationError, limit: int = 5) -> str:
-    parts = [
-        f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()[:limit]
-    ]
-    return "; ".join(parts)
+    return "; ".join(field_problems(error, inputs=False)[:limit])
 
 
 def _with_schema_hint(messages: list[LLMMessage], answer: JsonAnswer[Any]) -> list[LLMMessage]:

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from composition.errors import ConfigurationError
+from composition.errors import ConfigurationError, field_problems
 from environment.trajectory import Message, ToolCall, ToolResult, Trajectory
 
 
@@ -172,7 +172,7 @@ class Exporter(ABC):
             self.options: Any = self.Options.model_validate(options)
         except ValidationError as error:
             allowed = ", ".join(self.Options.model_fields) or "none"
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in error.errors())
+            problems = "; ".join(field_problems(error))
             raise ConfigurationError(f"export.options.{self.name}: {problems} (options of {self.name}: {allowed})") from None
 
     def describe(self) -> str:

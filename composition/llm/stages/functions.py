@@ -14,6 +14,7 @@ from typing import Any
 from autogen_core.models import AssistantMessage, UserMessage
 from pydantic import BaseModel, ValidationError
 
+from composition.errors import field_problems
 from composition.filters import structural_problems
 from composition.llm.stages.base import Stage, StageContext, describe_task
 from composition.llm.structured import JsonAnswer, Rejection
@@ -55,9 +56,9 @@ def plan_specs(plan: FunctionPlan, size: int) -> tuple[list[list[FunctionSpec]],
             try:
                 spec = FunctionSpec.model_validate(draft.model_dump())
             except ValidationError as error:
-                for item in error.errors():
-                    where = ".".join(str(part) for part in item["loc"])
-                    problems.append(f"function {draft.name!r} of sub-task {entry.task}: {where}: {item['msg']}")
+                problems.extend(
+                    f"function {draft.name!r} of sub-task {entry.task}: {line}" for line in field_problems(error, inputs=False)
+                )
                 continue
             if by_name.setdefault(spec.name, spec) != spec:
                 problems.append(f"function {spec.name!r} is defined twice with different schemas; define it once")
