@@ -49,3 +49,12 @@ def test_every_code_block_of_the_guide_is_code_that_runs() -> None:
     sources = {name: path.read_text() for name, path in EXAMPLES.items()}
     for block in blocks:
         assert any(block.strip() in source for source in sources.values()), block[:80]
+
+
+def test_a_shape_the_library_cannot_realize_is_a_one_line_error(tmp_path: Path, button_cli) -> None:
+    result = button_cli(
+        "num_tasks=2", "~composition.strategies", "+composition.strategies={tests.bad_shapes.Fork: 1}", f"hydra.run.dir={tmp_path}"
+    )
+    assert result.returncode == 2
+    assert "strategy 'fork' drew a shape" in result.stderr and "compose" in result.stderr
+    assert "Traceback" not in result.stderr
