@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agents.client_wrapper import WrappedClient
 from agents.endpoint_limits import EndpointLimiter, EndpointLimits, EndpointPool, LimitedHttpClient
 from agents.resilience import ResilientClient
-from composition.errors import ConfigurationError
+from composition.errors import ConfigurationError, field_problems
 from composition.ids import canonical_json, content_id
 
 log = logging.getLogger(__name__)
@@ -103,11 +103,7 @@ def parse_model_config(values: Mapping[str, Any], where: str = "model") -> Model
     try:
         return ModelConfig.model_validate(dict(values))
     except ValidationError as error:
-        problems = [
-            f"{where}.{'.'.join(str(part) for part in item['loc'])}={item.get('input')!r}: {item['msg']}"
-            for item in error.errors()
-        ]
-        raise ConfigurationError("; ".join(problems)) from None
+        raise ConfigurationError("; ".join(field_problems(error, where))) from None
 
 
 def parse_limits(values: Mapping[str, Any]) -> EndpointLimits:
@@ -115,8 +111,7 @@ def parse_limits(values: Mapping[str, Any]) -> EndpointLimits:
     try:
         return EndpointLimits.model_validate(dict(values))
     except ValidationError as error:
-        problems = [f"runner.{'.'.join(map(str, item['loc']))}={item.get('input')!r}: {item['msg']}" for item in error.errors()]
-        raise ConfigurationError("; ".join(problems)) from None
+        raise ConfigurationError("; ".join(field_problems(error, "runner"))) from None
 
 
 def read_api_key(config: ModelConfig) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from composition.errors import ButtonError
+from composition.errors import ButtonError, field_problems
 from composition.jsonl import read_records
 from composition.models import CompositionalTask
 from environment.run_files import RunFiles
@@ -54,9 +54,8 @@ def _parse(path: Path, model: type[Trajectory] | type[CompositionalTask]) -> lis
         try:
             parsed.append(model.model_validate(record))
         except ValidationError as error:
-            item = error.errors()[0]
-            where = ".".join(str(part) for part in item["loc"]) or "record"
-            raise RunDirectoryError(f"{path}:{line}: field {where}: {item['msg']}") from None
+            first = field_problems(error, inputs=False, root="record")[0]
+            raise RunDirectoryError(f"{path}:{line}: field {first}") from None
     return parsed
 
 

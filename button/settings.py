@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from composition.errors import ConfigurationError
+from composition.errors import ConfigurationError, field_problems
 from composition.shard import Shard
 
 
@@ -67,8 +67,4 @@ def validate_settings(config: dict[str, Any]) -> Settings:
     try:
         return Settings.model_validate(config)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            field = ".".join(str(part) for part in item["loc"])
-            problems.append(f"{field}={item.get('input')!r}: {item['msg']}")
-        raise ConfigurationError("; ".join(problems)) from None
+        raise ConfigurationError("; ".join(field_problems(error))) from None

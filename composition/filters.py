@@ -8,7 +8,7 @@ steps skip those). A task with any problem is rejected with the first code as it
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from composition.models import CompositionalTask
 
@@ -112,6 +112,9 @@ CHECKS: dict[str, Check] = {
 }
 
 
-def structural_problems(task: CompositionalTask) -> list[str]:
-    """The reason codes of every check the task fails, in the fixed order of ``CHECKS``."""
-    return [code for code, check in CHECKS.items() if check(task)]
+def structural_problems(task: CompositionalTask, codes: Iterable[str] | None = None) -> list[str]:
+    """The reason codes of every check the task fails, in the fixed order of ``CHECKS``.
+
+    ``codes`` limits the checks to those a strategy declares (its ``filters``); None runs all."""
+    chosen = set(CHECKS if codes is None else codes)
+    return [code for code, check in CHECKS.items() if code in chosen and check(task)]

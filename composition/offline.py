@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -21,9 +20,9 @@ from composition.errors import ConfigurationError
 from composition.filters import structural_problems
 from composition.ids import content_id
 from composition.library import LibraryEntry, Placed, load_library, realize
-from composition.models import CompositionalTask, union_functions
+from composition.models import AtomicTask, CompositionalTask, union_functions
 from composition.source import TaskSource
-from composition.strategies import CompositionStrategy, NoTypeMatch, get_strategy
+from composition.strategies import CompositionStrategy, NoTypeMatch, weighted_strategies
 from composition.world import World, load_world
 from composition.world.plan import Unanswerable, solve
 
@@ -40,28 +39,17 @@ class LibraryTaskSource(TaskSource):
         self, library_dir: str | None = None, world: bool = True, world_dir: str | None = None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self._strategies = self._build_strategies()
+        self._strategies = weighted_strategies(self.strategies, self.composition)
         self.library = load_library(library_dir)
         self.world: World | None = load_world(world_dir) if world else None
-
-    def _build_strategies(self) -> list[tuple[CompositionStrategy, float]]:
-        built = []
-        for name, weight in self.strategies.items():
-            strategy = get_strategy(name)(self.composition)
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) or weight < 0:
-                raise ConfigurationError(f"composition.strategies.{name}: weight must be a number >= 0, got {weight!r}")
-            built.append((strategy, float(weight)))
-        if not built or not any(weight > 0 for _, weight in built):
-            raise ConfigurationError("composition.strategies: at least one strategy needs a weight > 0")
-        return built
 
     async def generate(self, num_tasks: int) -> AsyncIterator[CompositionalTask]:
         if num_tasks < 0:
             raise ConfigurationError(f"num_tasks must be >= 0, got {num_tasks}")
         rng = random.Random(self.seed)
         stage = self.stats.stage(STAGE)
-        strategies = [strategy for strategy, _ in self._strategies]
-        weights = [weight for _, weight in self._strategies]
+        strategies = list(self._strategies)
+        weights = list(self._strategies.values())
         seen: set[bytes] = set()
         kept = 0
         for attempt in range(num_tasks * ATTEMPTS_PER_TASK):
@@ -85,6 +73,11 @@ class LibraryTaskSource(TaskSource):
     ) -> CompositionalTask:
         try:
             placed = strategy.compose(self.library, rng, self.seed, self.world)
+        except ValueError as error:  # a shape type matching cannot realize: the strategy's fault, not the task's
+            raise ConfigurationError(
+                f"composition.strategies: strategy {strategy.name!r} drew a shape the library cannot realize ({error}); "
+                "give it a compose method for that shape"
+            ) from None
         except NoTypeMatch:
             # A record needs one atomic task; a library entry stated with its first examples
             # stands in, since the rejection reason is what this record reports.
@@ -93,7 +86,7 @@ class LibraryTaskSource(TaskSource):
             return self._task(strategy.name, [lone], [], attempt, NoTypeMatch.reason)
         edges = [(p.index, consumer) for consumer, c in enumerate(placed) for p in _producers(c, placed)]
         task = self._task(strategy.name, placed, edges, attempt, None)
-        problems = structural_problems(task)
+        problems = structural_problems(task, strategy.filters)
         if problems:
             return self._task(strategy.name, placed, edges, attempt, problems[0])
         if self.world is not None:
@@ -117,7 +110,7 @@ class LibraryTaskSource(TaskSource):
     ) -> CompositionalTask:
         """A kept task's id hashes its content; a rejected one's also its attempt, so ids never clash."""
         atomic = [p.task for p in placed]
-        text = atomic[-1].text
+        text = _composed_text(atomic, edges)
         payload: dict[str, Any] = {"strategy": strategy, "text": text, "atomic": [a.id for a in atomic], "edges": edges}
         if reject_reason is not None:
             payload.update(rejected=reject_reason, attempt=attempt)
@@ -131,6 +124,13 @@ class LibraryTaskSource(TaskSource):
             kept=reject_reason is None,
             reject_reason=reject_reason,
         )
+
+
+def _composed_text(atomic: list[AtomicTask], edges: list[tuple[int, int]]) -> str:
+    """The request the user makes: every sink's text (a consumer's text already names its
+    producers), so independent tasks are all asked and a chain is asked once."""
+    producers = {source for source, _ in edges}
+    return " ".join(task.text for index, task in enumerate(atomic) if index not in producers)
 
 
 def _producers(consumer: Placed, placed: list[Placed]) -> list[Placed]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -51,9 +50,3 @@ class PipelineStats(BaseModel):
 
     def stage(self, name: str) -> StageStats:
         return self.stages.setdefault(name, StageStats())
-
-    def rejection_reasons(self) -> Counter[str]:
-        total: Counter[str] = Counter()
-        for name, stage in self.stages.items():
-            total.update({f"{name}:{reason}": count for reason, count in stage.rejected.items()})
-        return total

@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from composition.errors import ConfigurationError
+from composition.errors import ConfigurationError, field_problems
 from composition.jsonl import read_records
+from environment.export import exporter_class
 from environment.quality import run_quality
 from environment.run_files import RunFiles
 
@@ -36,10 +37,9 @@ def parse_prices(pricing: Mapping[str, Any] | None) -> dict[str, Price]:
         try:
             prices[name] = Price.model_validate(entry)
         except ValidationError as error:
-            item = error.errors()[0]
-            field = ".".join(str(part) for part in item["loc"])
+            first = field_problems(error, f"pricing.per_million_tokens.{name}")[0]
             raise ConfigurationError(
-                f"pricing.per_million_tokens.{name}.{field}={item.get('input')!r}: {item['msg']} "
+                f"{first} "
                 "(each entry is {prompt: <price>, completion: <price>})"
             ) from None
     return prices
@@ -116,7 +116,7 @@ def build_stats(
         "tasks": _count_records(files.tasks),
         "trajectories": trajectories,
         "stages": stages,
-        "exports": {name: count_lines(files.export_dir / f"{name}.jsonl") for name in exports},
+        "exports": {name: count_lines(files.export_dir / exporter_class(name).filename) for name in exports},
         "models": priced,
         "cost": {
             "currency": currency,

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from agents.offline.validation import validation_errors
-from composition.errors import ConfigurationError
 from composition.gold import has_gold_plan, run_gold_plan
 from composition.ids import canonical_json
 from composition.models import CompositionalTask
+from composition.plugins import resolve_class
 from environment.answers import CorrectAnswer, GroundedAnswer, final_answer
 from environment.check import Check, CheckSettings, TrajectoryCheck, truth_caller
 from environment.grounding import GroundedArguments
@@ -228,23 +228,19 @@ DETERMINISTIC_CHECKS: dict[str, type[Check]] = {
 
 
 def default_checks(max_turns: int, names: Sequence[str] | None = None, truth: Any = None) -> list[TrajectoryCheck]:
-    """The built-in checks named in ``names`` (all of them when None), in their standard order.
+    """The checks ``names`` lists (all built-ins when None): built-ins in their standard order,
+    then any other ``Check`` subclass named by dotted path (``my_module.MyCheck``), in the
+    order given. Each is built by its ``from_settings``.
 
     ``truth`` is the source of true function results for ``correct_answer``: a
     ``call(name, arguments)`` callable or an object with such a ``call`` (a grounded world).
     """
     chosen = list(DETERMINISTIC_CHECKS) if names is None else list(names)
-    unknown = [name for name in chosen if name not in DETERMINISTIC_CHECKS]
-    if unknown:
-        raise ConfigurationError(
-            f"environment.checks: unknown check(s) {unknown}; allowed: {', '.join(DETERMINISTIC_CHECKS)}"
-        )
+    classes = [resolve_class(name, DETERMINISTIC_CHECKS, Check, "environment.checks", "check") for name in chosen]
+    built_in = [check for check in DETERMINISTIC_CHECKS.values() if check in classes]
+    own = [check for check in dict.fromkeys(classes) if check not in built_in]
     settings = CheckSettings(max_turns=max_turns, truth=truth_caller(truth))
-    return [
-        check.from_settings(settings)
-        for name, check in DETERMINISTIC_CHECKS.items()
-        if name in chosen
-    ]
+    return [check.from_settings(settings) for check in (*built_in, *own)]
 
 
 class Verifier:

@@ -126,7 +126,7 @@ def test_registry_names_the_four_formats_and_refuses_others():
 
 def test_a_plug_in_format_is_found_by_dotted_path_and_must_be_an_exporter():
     assert get_exporter("environment.export.button.ButtonExporter").name == "button"
-    with pytest.raises(ValueError, match="'json.JSONDecoder' is not an Exporter subclass"):
+    with pytest.raises(ValueError, match="'json.JSONDecoder' is not a subclass of Exporter"):
         get_exporter("json.JSONDecoder")
     with pytest.raises(ValueError, match="cannot import export format 'nowhere.Exporter'"):
         get_exporter("nowhere.Exporter")

@@ -30,7 +30,7 @@ from composition.llm.stages import (
 from composition.llm.structured import JsonAnswer, Rejection, ask_json
 from composition.models import AtomicTask, CompositionalTask, Scenario
 from composition.stats import PipelineStats
-from composition.strategies import get_strategy
+from composition.strategies import available_strategies, get_strategy
 from llm_responders import StageResponder, error_reply, json_reply, refusal_reply, schema_name, text_reply
 
 SECRET = "sk-test-BOTTOM-UP-91c2e"
@@ -107,18 +107,30 @@ async def test_atomic_task_keeps_scenario_and_answer_phrase(context: StageContex
     assert task.reference and task.reference.startswith("the founder of")
 
 
-@pytest.mark.parametrize("strategy_name", ["sequential", "parallel_then_sequential"])
+@pytest.mark.parametrize("strategy_name", available_strategies())
 async def test_composition_follows_the_strategy_shape(
     context: StageContext, server: LoopbackChatServer, strategy_name: str
 ) -> None:
-    strategy = get_strategy(strategy_name)({"max_chain_length": 3})
+    strategy = get_strategy(strategy_name)({"max_chain_length": 3, "hops": 4, "width": 3})
     expected = strategy.shape(random.Random(7))
     task = await Composition().run(context, ATOMIC, strategy, random.Random(7))
     assert task is not None and task.strategy == strategy_name
     assert task.atomic_tasks[0] == ATOMIC
     assert len(task.atomic_tasks) == expected.size and task.edges == list(expected.edges)
     system = bodies(server, "CompositionDraft")[0]["messages"][0]["content"]
-    assert ("sequential strategy" if strategy_name == "sequential" else "parallel task") in system
+    if strategy_name in ("sequential", "parallel_then_sequential"):  # their own prompts
+        assert ("sequential strategy" if strategy_name == "sequential" else "parallel task") in system
+    else:  # the generic prompt, fed the strategy's description
+        assert strategy.description in system
+
+
+async def test_a_parallel_task_passes_the_filters_its_strategy_declares(context: StageContext, server: LoopbackChatServer) -> None:
+    second = ATOMIC.model_copy(update={"text": "Who founded the other one?"})
+    task = CompositionalTask(id="t1", text="Both?", strategy="parallel", atomic_tasks=[ATOMIC, second], edges=[])
+    rejected = await TaskFilter().run(context, task)
+    assert rejected.reject_reason == "filter:disconnected_task"
+    kept = await TaskFilter().run(context, task, get_strategy("parallel").filters)
+    assert kept.kept
 
 
 async def test_filter_runs_structural_checks_before_the_judge(context: StageContext, server: LoopbackChatServer) -> None:

@@ -4,11 +4,12 @@ import asyncio
 
 import pytest
 
+from composition.errors import ConfigurationError
+
 from composition.filters import CHECKS, structural_problems
 from composition.models import AtomicTask, CompositionalTask, FunctionSpec, OutputRef, Step
 from composition.offline import LibraryTaskSource
 from composition.stats import PipelineStats
-from composition.strategies import UnknownStrategyError
 
 MIXED = {"sequential": 1.0, "parallel_then_sequential": 1.0}
 
@@ -74,7 +75,7 @@ def test_zero_tasks_yields_nothing_and_negative_is_refused() -> None:
 
 
 def test_unknown_strategy_is_refused_at_construction() -> None:
-    with pytest.raises(UnknownStrategyError) as error:
+    with pytest.raises(ConfigurationError) as error:
         LibraryTaskSource(strategies={"sequential": 1.0, "spiral": 1.0})
     assert "spiral" in str(error.value) and "parallel_then_sequential" in str(error.value)
 

@@ -6,15 +6,8 @@ import pytest
 
 from composition.errors import ConfigurationError
 from composition.library import load_library
-from composition.strategies import (
-    CompositionStrategy,
-    TaskShape,
-    UnknownStrategyError,
-    available_strategies,
-    get_strategy,
-    register_strategy,
-)
-from composition.strategies import base
+from composition.strategies import TaskShape, available_strategies, get_strategy
+from composition.strategies.matching import fill_shape
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +25,14 @@ def _edges(placed) -> set[tuple[int, int]]:
     return {(ref.task, p.index) for p in placed for ref in p.task.step.bindings.values()}
 
 
-def test_registry_lists_the_built_in_strategies() -> None:
-    assert {"sequential", "parallel_then_sequential"} <= set(available_strategies())
+def test_the_built_in_strategies_have_short_names_and_descriptions() -> None:
+    assert available_strategies() == ["sequential", "parallel_then_sequential", "k_hop", "parallel"]
     assert get_strategy("sequential").name == "sequential"
     assert all(get_strategy(name).description for name in available_strategies())
 
 
 def test_unknown_strategy_names_the_value_and_the_allowed_ones() -> None:
-    with pytest.raises(UnknownStrategyError) as error:
+    with pytest.raises(ConfigurationError) as error:
         get_strategy("zigzag")
     message = str(error.value)
     assert "zigzag" in message
@@ -47,35 +40,15 @@ def test_unknown_strategy_names_the_value_and_the_allowed_ones() -> None:
     assert isinstance(error.value, ValueError)
 
 
-def test_a_new_strategy_plugs_in_with_the_decorator(monkeypatch, library) -> None:
-    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
-
-    @register_strategy
-    class FourHop(CompositionStrategy):
-        name = "four_hop"
-        description = "A chain of four tasks."
-
-        def shape(self, rng):
-            return TaskShape(size=4, edges=((0, 1), (1, 2), (2, 3)))
-
-    assert "four_hop" in available_strategies()
-    placed = get_strategy("four_hop")().compose(library, random.Random(0), 0)
-    assert len(placed) == 4
-    assert _edges(placed) == {(0, 1), (1, 2), (2, 3)}
-
-
-def test_a_name_cannot_be_taken_twice(monkeypatch) -> None:
-    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
-
-    class Impostor(CompositionStrategy):
-        name = "sequential"
-        description = "Not the real one."
-
-        def shape(self, rng):
-            return TaskShape(size=1, edges=())
-
-    with pytest.raises(ValueError, match="taken"):
-        register_strategy(Impostor)
+def test_a_strategy_outside_the_package_is_found_by_its_dotted_path(library) -> None:
+    strategy = get_strategy("examples.extensions.TwoChains")
+    assert strategy.name == "two_chains"
+    placed = strategy().compose(library, random.Random(0), 0)
+    assert _edges(placed) == {(0, 1), (2, 3)}
+    with pytest.raises(ConfigurationError, match="not a subclass of CompositionStrategy"):
+        get_strategy("json.JSONDecoder")
+    with pytest.raises(ConfigurationError, match="cannot import composition strategy .nowhere.Shape."):
+        get_strategy("nowhere.Shape")
 
 
 def test_shapes_only_point_forward() -> None:
@@ -193,3 +166,25 @@ def test_symmetric_operands_come_in_one_order() -> None:
 def test_compositions_vary(name: str, least: int) -> None:
     texts = [placed[-1].task.text for placed in _compositions(name, 500, seed=1)]
     assert len(set(texts)) >= least
+
+
+def test_k_hop_builds_chains_of_exactly_the_configured_length() -> None:
+    for placed in _compositions("k_hop", 20, hops=4):
+        assert _edges(placed) == {(0, 1), (1, 2), (2, 3)}
+    with pytest.raises(ConfigurationError, match="composition.hops"):
+        get_strategy("k_hop")({"hops": 1})
+
+
+def test_parallel_builds_independent_tasks_and_skips_the_disconnected_filter() -> None:
+    for placed in _compositions("parallel", 20, width=3):
+        assert len(placed) == 3
+        assert _edges(placed) == set()
+    assert "disconnected_task" not in get_strategy("parallel").filters
+    assert "disconnected_task" in get_strategy("sequential").filters
+    with pytest.raises(ConfigurationError, match="composition.width"):
+        get_strategy("parallel")({"width": 1})
+
+
+def test_a_shape_type_matching_cannot_fill_is_a_value_error_not_a_silent_miss(library) -> None:
+    with pytest.raises(ValueError, match="at most one consumer"):
+        fill_shape(library, TaskShape(size=3, edges=((0, 1), (0, 2))), random.Random(0))

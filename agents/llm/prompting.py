@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from functools import cache
-from importlib.resources import files
-from string import Template
+from pathlib import Path
 from typing import Any
 
 from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, RequestUsage
 
 from composition.gold import has_gold_plan, literal_values
+from composition.llm.templates import fill
 from composition.llm.wire import Exchange, speaking_as
 from composition.models import CompositionalTask, FunctionSpec
 
@@ -21,20 +20,12 @@ class RoleModelError(RuntimeError):
     """A role could not get a usable reply from its model; the controller records agent_error."""
 
 
-@cache
-def _template(name: str) -> Template:
-    path = files("agents.llm") / "prompts" / f"{name}.md"
-    if not path.is_file():
-        raise FileNotFoundError(f"no prompt template {name!r} at {path}")
-    return Template(path.read_text(encoding="utf-8").strip())
+PROMPTS = Path(__file__).parent / "prompts"
 
 
 def render_prompt(name: str, **values: str) -> str:
     """Fill ``prompts/<name>.md``; a placeholder without a value is an error naming it."""
-    try:
-        return _template(name).substitute(values)
-    except KeyError as error:
-        raise KeyError(f"prompt template {name!r} needs a value for {error.args[0]!r}") from None
+    return fill(PROMPTS, name, values)
 
 
 def background_facts(task: CompositionalTask) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from composition.errors import ConfigurationError
+from composition.errors import ConfigurationError, field_problems
 from composition.library.models import LibraryEntry
 from composition.models import FunctionSpec
 from composition.world.world import COLLECTIONS
@@ -247,9 +247,7 @@ def _entry(
 def _first_error(error: ValidationError | TypeError) -> str:
     if isinstance(error, TypeError):
         return str(error)
-    first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"]) or "entry"
-    return f"{location}: {first['msg']}"
+    return field_problems(error, inputs=False, root="entry")[0]
 
 
 def _without_description(schema: dict[str, Any]) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from composition.llm.stages import (
 )
 from composition.models import AtomicTask, CompositionalTask, Scenario
 from composition.source import TaskSource
-from composition.strategies import CompositionStrategy, UnknownStrategyError, get_strategy
+from composition.strategies import CompositionStrategy, weighted_strategies
 
 PACKAGED_SEEDS = Path(__file__).resolve().parent.parent / "data" / "seed_conversations.jsonl"
 
@@ -145,7 +145,7 @@ class LLMTaskSource(TaskSource):
         self.end_reason: str | None = None
         self.concurrency = concurrency
         self.stages = build_stages(stages)
-        self.compositions = self._strategies()
+        self.compositions = weighted_strategies(self.strategies, self.composition)
         if self.model_clients is None:
             raise ConfigurationError(
                 "composition/source=llm needs a language model, but model=offline; choose a preset such as model=openai"
@@ -154,16 +154,6 @@ class LLMTaskSource(TaskSource):
         self._scenarios_seen = Deduplicator()
         self._atomic_seen = Deduplicator()
         self._tasks_seen = Deduplicator()
-
-    def _strategies(self) -> dict[CompositionStrategy, float]:
-        """The weighted strategies, built with the composition options (e.g. max_chain_length)."""
-        try:
-            built = {get_strategy(name)(self.composition): float(weight) for name, weight in self.strategies.items()}
-        except UnknownStrategyError as error:
-            raise ConfigurationError(f"composition.strategies: {error}") from None
-        if not built or sum(built.values()) <= 0:
-            raise ConfigurationError(f"composition.strategies needs a positive weight, got {self.strategies!r}")
-        return built
 
     @contextmanager
     def _timed(self, stage: str) -> Iterator[None]:
@@ -213,12 +203,12 @@ class LLMTaskSource(TaskSource):
         self.stats.stage(compose.name).keep()
         task_filter: TaskFilter = self.stages["filter"]  # type: ignore[assignment]
         with self._timed(task_filter.name):
-            task = await task_filter.run(self.context, task)
+            task = await task_filter.run(self.context, task, strategy.filters)
         if not task.kept:
             return task
         functions: FunctionGeneration = self.stages["functions"]  # type: ignore[assignment]
         with self._timed(functions.name):
-            return await functions.run(self.context, task)
+            return await functions.run(self.context, task, strategy.filters)
 
     async def _from_scenario(self, scenario: Scenario, atomic_out: _Output) -> list[CompositionalTask]:
         """One scenario all the way: its atomic task, then each composition, filter, functions."""

@@ -23,9 +23,9 @@ import openai
 from autogen_core.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from openai.lib._pydantic import to_strict_json_schema
 from pydantic import BaseModel, ValidationError
 
+from composition.errors import field_problems
 from composition.llm.reading import json_text, read_answer
 from composition.llm.wire import speaking_as
 from composition.models import meta_schema_problem
@@ -82,7 +82,9 @@ class JsonAnswer(Generic[Answer]):
 
     @classmethod
     def of(cls, model: type[Answer]) -> JsonAnswer[Answer]:
-        schema = to_strict_json_schema(model)
+        # openai's public tool helper holds the strict form of a model's schema (every property
+        # required, no extra keys); its private to_strict_json_schema is what it calls.
+        schema = openai.pydantic_function_tool(model)["function"]["parameters"]
         strict = not _is_free_form(schema)
         return cls(model.__name__, schema if strict else model.model_json_schema(), strict, model)
 
@@ -117,10 +119,7 @@ class JsonAnswer(Generic[Answer]):
 
 
 def _short(error: ValidationError, limit: int = 5) -> str:
-    parts = [
-        f"{'.'.join(str(part) for part in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()[:limit]
-    ]
-    return "; ".join(parts)
+    return "; ".join(field_problems(error, inputs=False)[:limit])
 
 
 def _with_schema_hint(messages: list[LLMMessage], answer: JsonAnswer[Any]) -> list[LLMMessage]:

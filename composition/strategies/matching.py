@@ -7,8 +7,9 @@ of a reasoning step all answer with one exact kind, so a comparison is always li
 but bounded: a few candidates per node, pruned by how long a chain can end in each type, so
 a miss is rare and cheap and is reported as NoTypeMatch.
 
-Supported shapes are in-trees: every task except the last feeds exactly one consumer (chains
-and parallel-then-sequential are). An entry never repeats along one path, so no task asks
+Supported shapes are forests of in-trees: every task feeds at most one consumer (chains,
+parallel-then-sequential, and independent tasks with no edges are); each tree is filled from
+its sink. An entry never repeats along one path, so no task asks
 for "the capital of the country whose capital is ...". Reasoning entries (no function) only
 appear with every slot filled by a producer; the first tasks of a shape are always function
 calls stated with literal values.
@@ -56,11 +57,11 @@ def fill_shape(
 
     With a ``world``, literal slots draw from the world collection they name and a task stated
     with literals only gets values the world can answer (e.g. two cities joined by road)."""
-    for index in range(shape.size - 1):
-        if len(shape.consumers(index)) != 1:
-            raise ValueError(f"type matching needs every task but the last to feed one consumer; task {index} does not")
+    for index in range(shape.size):
+        if len(shape.consumers(index)) > 1:
+            raise ValueError(f"type matching needs every task to feed at most one consumer; task {index} feeds several")
     choices: dict[int, _Choice] = {}
-    if not _fill(library, shape, shape.size - 1, None, (), rng, choices):
+    if not all(_fill(library, shape, sink, None, (), rng, choices) for sink in shape.sinks()):
         raise NoTypeMatch(f"no library entries fit a {shape.size}-task shape with edges {list(shape.edges)}")
     placed: list[Placed] = []
     used: set[tuple[str, str]] = set()

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import random
 
-from composition.strategies.base import CompositionStrategy, TaskShape, register_strategy
+from composition.strategies.base import CompositionStrategy, TaskShape
 
 
-@register_strategy
 class ParallelThenSequential(CompositionStrategy):
     name = "parallel_then_sequential"
     description = (

@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from composition.errors import ConfigurationError
-from composition.strategies.base import CompositionStrategy, TaskShape, register_strategy
+from composition.strategies.base import CompositionStrategy, TaskShape
 
 DEFAULT_MAX_CHAIN_LENGTH = 3
 
 
-@register_strategy
 class Sequential(CompositionStrategy):
     name = "sequential"
     description = (

@@ -30,3 +30,7 @@ class TaskShape:
 
     def consumers(self, index: int) -> list[int]:
         return [target for source, target in self.edges if source == index]
+
+    def sinks(self) -> list[int]:
+        """The tasks no other consumes: the final answer states each one's value."""
+        return [index for index in range(self.size) if not self.consumers(index)]

@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from composition.errors import ConfigurationError
+from composition.errors import ConfigurationError, field_problems
 from composition.ids import canonical_json
 from composition.world import models as m
 from composition.world.synthetic import Draw
@@ -318,9 +318,8 @@ def _table(
         try:
             entities.append(model.model_validate(row))
         except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise WorldError(f"world data: {kind} #{position} ({row.get('name')!r}): {where}: {first['msg']}") from None
+            first = field_problems(error, inputs=False)[0]
+            raise WorldError(f"world data: {kind} #{position} ({row.get('name')!r}): {first}") from None
     return Table(kind, entities, keys)
 
 

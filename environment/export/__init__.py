@@ -1,9 +1,6 @@
-"""Training-data exporters for kept trajectories, and strict readers of what they write.
+"""Training-data exporters for kept trajectories, and strict readers of what they write."""
 
-Importing the package registers the built-in formats (button, openai, hf, sharegpt).
-"""
+from environment.export.base import ExportError, Exporter
+from environment.export.formats import BUILT_IN_EXPORTERS, ExportSet, available_exporters, exporter_class, get_exporter
 
-from environment.export import button, hf, openai, sharegpt  # noqa: F401  (registers the formats)
-from environment.export.base import ExportError, Exporter, ExportSet, available_exporters, get_exporter, register_exporter
-
-__all__ = ["ExportError", "ExportSet", "Exporter", "available_exporters", "get_exporter", "register_exporter"]
+__all__ = ["BUILT_IN_EXPORTERS", "ExportError", "ExportSet", "Exporter", "available_exporters", "exporter_class", "get_exporter"]

@@ -1,4 +1,4 @@
-"""The exporter contract, its registry, and the turn structure every format is built from.
+"""The exporter contract and the turn structure every format is built from.
 
 A trajectory's messages are regrouped into turns before any format sees them: a user turn,
 a call turn (an assistant's calls together with the tool turn that answers them, paired one
@@ -10,20 +10,15 @@ writes a record its strict reader would reject for structural reasons.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import string
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from composition.errors import ConfigurationError
-from composition.jsonl import JsonlWriter
-from environment.export.card import CardStats, write_card
+from composition.errors import ConfigurationError, field_problems
 from environment.trajectory import Message, ToolCall, ToolResult, Trajectory
 
 
@@ -177,7 +172,7 @@ class Exporter(ABC):
             self.options: Any = self.Options.model_validate(options)
         except ValidationError as error:
             allowed = ", ".join(self.Options.model_fields) or "none"
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}={e.get('input')!r}: {e['msg']}" for e in error.errors())
+            problems = "; ".join(field_problems(error))
             raise ConfigurationError(f"export.options.{self.name}: {problems} (options of {self.name}: {allowed})") from None
 
     def describe(self) -> str:
@@ -187,89 +182,3 @@ class Exporter(ABC):
     @abstractmethod
     def convert(self, trajectory: Trajectory) -> dict[str, Any]:
         """The record for ``trajectory``; raises ExportError when it cannot be represented."""
-
-
-_REGISTRY: dict[str, type[Exporter]] = {}
-E = TypeVar("E", bound=type[Exporter])
-
-
-def register_exporter(cls: E) -> E:
-    """Class decorator: makes a format selectable by its ``name`` (e.g. in conf/export)."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def available_exporters() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def get_exporter(name: str, options: Mapping[str, Any] | None = None) -> Exporter:
-    """A registered format by name, or any Exporter subclass by dotted path (``pkg.module.Class``),
-    built with ``options`` (its ``Options`` fields)."""
-    if name in _REGISTRY:
-        return _REGISTRY[name](**(options or {}))
-    allowed = f"allowed: {', '.join(available_exporters())}, or a dotted path to an Exporter subclass"
-    if "." not in name:
-        raise ConfigurationError(f"unknown export format {name!r}; {allowed}")
-    module_name, _, class_name = name.rpartition(".")
-    try:
-        found = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as error:
-        raise ConfigurationError(f"cannot import export format {name!r} ({error}); {allowed}") from None
-    if not (isinstance(found, type) and issubclass(found, Exporter)):
-        raise ConfigurationError(f"export format {name!r} is not an Exporter subclass; {allowed}")
-    return found(**(options or {}))
-
-
-class ExportSet:
-    """Writes every kept trajectory to ``<run_dir>/export/<format file>`` for each chosen format,
-    and on close the dataset card (``export/README.md``) describing them.
-
-    ``options`` maps a format name to its options (those of formats not chosen are ignored);
-    ``settings`` are the generator settings the card lists (model, seed, protocol, ...).
-    """
-
-    def __init__(
-        self,
-        run_dir: Path,
-        names: list[str],
-        options: Mapping[str, Mapping[str, Any]] | None = None,
-        settings: Mapping[str, Any] | None = None,
-    ) -> None:
-        options = dict(options or {})
-        unknown = sorted(set(options) - set(names) - set(_REGISTRY))
-        if unknown:
-            raise ConfigurationError(f"export.options names unknown formats {unknown}; known: {', '.join(sorted({*names, *_REGISTRY}))}")
-        self.exporters = [get_exporter(name, options.get(name)) for name in names]
-        self.directory = Path(run_dir) / "export"
-        self.directory.mkdir(parents=True, exist_ok=True)  # made even with no format, so it can be swapped in
-        self._writers = [JsonlWriter(self.directory / exporter.filename) for exporter in self.exporters]
-        self._settings = dict(settings or {})
-        self._stats = CardStats()
-        self._sample: dict[str, Any] | None = None
-
-    def write(self, trajectory: Trajectory) -> None:
-        """Convert for all formats first, so a refused trajectory leaves every file untouched."""
-        if not trajectory.kept:
-            raise ValueError(f"trajectory {trajectory.id} was rejected ({trajectory.reject_reason}); only kept ones are exported")
-        records = [exporter.convert(trajectory) for exporter in self.exporters]
-        for writer, record in zip(self._writers, records):
-            writer.write(record)
-        self._stats.add(trajectory)
-        if self._sample is None:
-            names = [exporter.name for exporter in self.exporters]
-            self._sample = records[names.index("hf") if "hf" in names else 0]
-
-    def close(self) -> None:
-        for writer in self._writers:
-            writer.close()
-        formats = {exporter.name: exporter.filename for exporter in self.exporters}
-        descriptions = {exporter.name: exporter.describe() for exporter in self.exporters}
-        if formats:  # a card describes files; with no export format there are none
-            write_card(self.directory, formats, descriptions, self._stats, self._settings, self._sample)
-
-    def __enter__(self) -> ExportSet:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.protocol import render_calls, render_final
-from environment.export.base import CallTurn, Exporter, ReplyTurn, UserTurn, dumps, register_exporter, result_payload, turns
+from environment.export.base import CallTurn, Exporter, ReplyTurn, UserTurn, dumps, result_payload, turns
 from environment.export.system_prompt import render_system_prompt
 from environment.trajectory import Trajectory
 
@@ -14,7 +14,6 @@ def _joined(*parts: str) -> str:
     return "\n".join(part.strip() for part in parts if part.strip())
 
 
-@register_exporter
 class ButtonExporter(Exporter):
     """Assistant turns are a thought then ``<call>[...]</call>`` or ``<final>...</final>``; a question
     to the user is plain text. A tool turn is a JSON list of ``{"name", "arguments", "results"}``

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from environment.export.base import Exporter, register_exporter
+from environment.export.base import Exporter
 from environment.export.chat import chat_messages
 from environment.trajectory import Trajectory
 
@@ -29,7 +29,6 @@ class HFOptions(BaseModel):
     Qwen3, QwQ, DeepSeek-R1, GLM and Kimi templates read); off, reasoning stays out."""
 
 
-@register_exporter
 class HFExporter(Exporter):
     name = "hf"
     filename = "hf.jsonl"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from environment.export.base import Exporter, dumps, register_exporter
+from environment.export.base import Exporter, dumps
 from environment.export.chat import chat_messages
 from environment.trajectory import Trajectory
 
 
-@register_exporter
 class OpenAIExporter(Exporter):
     """A call turn is one assistant message (content: the thought, or null) with ``tool_calls``
     whose arguments are JSON strings, as the fine-tuning API requires, then one ``tool``

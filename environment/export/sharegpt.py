@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from environment.export.base import CallTurn, Exporter, UserTurn, dumps, register_exporter, result_payload, turns
+from environment.export.base import CallTurn, Exporter, UserTurn, dumps, result_payload, turns
 from environment.export.system_prompt import render_system_prompt
 from environment.trajectory import Trajectory
 
@@ -48,7 +48,6 @@ class ShareGPTOptions(BaseModel):
     parallel_results: Literal["list", "tool_response"] = "list"
 
 
-@register_exporter
 class ShareGPTExporter(Exporter):
     name = "sharegpt"
     filename = "sharegpt.jsonl"

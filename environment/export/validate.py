@@ -14,22 +14,20 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema.protocols import Validator
 from pydantic import BaseModel
 
+from agents.offline.validation import schema_validator
 from agents.protocol import ProtocolError, parse_turn
-from composition.ids import canonical_json
-from composition.models import IDENTIFIER_PATTERN
+from composition.models import IDENTIFIER_PATTERN, meta_schema_problem
 from environment.export.base import CALL_ID_LENGTH
 from environment.export.sharegpt import RESULT_SEPARATOR, TOOL_CALL_CLOSE, TOOL_CALL_OPEN
 from environment.export.system_prompt import stated_parallel_rule
 
-Catalogue = dict[str, Draft202012Validator]
+Catalogue = dict[str, Validator]
 
 _TOOL_BLOCK = re.compile(r"<tool>(.*?)</tool>", re.DOTALL)
 _PROTOCOL_TAG = re.compile(r"</?(call|final)>")
@@ -94,31 +92,17 @@ def _catalogue(entries: list[tuple[str, Any]], schema_fields: tuple[str, ...]) -
         schema_problems = [problem for field in schema_fields for problem in _object_schema(entry[field], f"{spot} {field} of {name!r}")]
         problems += schema_problems
         if not schema_problems:
-            catalogue[name] = _validator(canonical_json(entry["parameters"]))
+            catalogue[name] = schema_validator(entry["parameters"])
     return catalogue, problems
 
 
 def _object_schema(schema: Any, where: str) -> list[str]:
-    problem = _schema_problem(canonical_json(schema))
-    return [f"{where} {problem}"] if problem else []
-
-
-@lru_cache(maxsize=4096)
-def _schema_problem(schema_json: str) -> str | None:
-    """Checked once per distinct schema: a run repeats the same few tools thousands of times."""
-    schema = json.loads(schema_json)
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        return f"is not a valid JSON Schema: {error.message}"
-    if not isinstance(schema, dict) or schema.get("type") != "object":
-        return "must be a JSON Schema of type 'object'"
-    return None
-
-
-@lru_cache(maxsize=4096)
-def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
+    if not isinstance(schema, dict):
+        return [f"{where} must be a JSON Schema of type 'object'"]
+    problem = meta_schema_problem(schema)
+    if problem is not None:
+        return [f"{where} is not a valid JSON Schema: {problem}"]
+    return [] if schema.get("type") == "object" else [f"{where} must be a JSON Schema of type 'object'"]
 
 
 def _call(where: str, name: Any, arguments: Any, catalogue: Catalogue) -> list[str]:

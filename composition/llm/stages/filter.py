@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -32,8 +32,11 @@ class TaskFilter(Stage):
         self.counts(context).reject(reason)
         return task.model_copy(update={"kept": False, "reject_reason": f"{self.name}:{reason}"})
 
-    async def run(self, context: StageContext, task: CompositionalTask) -> CompositionalTask:
-        problems = structural_problems(task)
+    async def run(
+        self, context: StageContext, task: CompositionalTask, filters: Iterable[str] | None = None
+    ) -> CompositionalTask:
+        """Structural checks first (``filters``: those the task's strategy declares, all when None)."""
+        problems = structural_problems(task, filters)
         if problems:
             log.info("filter rejected %s: structural: %s", task.id, ", ".join(problems))
             return self._reject(context, task, problems[0])

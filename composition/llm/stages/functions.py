@@ -8,11 +8,13 @@ is sent back once with the problems listed, and rejected if it still fails.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from autogen_core.models import AssistantMessage, UserMessage
 from pydantic import BaseModel, ValidationError
 
+from composition.errors import field_problems
 from composition.filters import structural_problems
 from composition.llm.stages.base import Stage, StageContext, describe_task
 from composition.llm.structured import JsonAnswer, Rejection
@@ -54,9 +56,9 @@ def plan_specs(plan: FunctionPlan, size: int) -> tuple[list[list[FunctionSpec]],
             try:
                 spec = FunctionSpec.model_validate(draft.model_dump())
             except ValidationError as error:
-                for item in error.errors():
-                    where = ".".join(str(part) for part in item["loc"])
-                    problems.append(f"function {draft.name!r} of sub-task {entry.task}: {where}: {item['msg']}")
+                problems.extend(
+                    f"function {draft.name!r} of sub-task {entry.task}: {line}" for line in field_problems(error, inputs=False)
+                )
                 continue
             if by_name.setdefault(spec.name, spec) != spec:
                 problems.append(f"function {spec.name!r} is defined twice with different schemas; define it once")
@@ -73,8 +75,12 @@ class FunctionGeneration(Stage):
     answer = JsonAnswer.of(FunctionPlan)
     repair_prompt = "functions_repair"
 
-    async def run(self, context: StageContext, task: CompositionalTask) -> CompositionalTask:
-        """The task with functions on its sub-tasks, or the task rejected with a reason."""
+    async def run(
+        self, context: StageContext, task: CompositionalTask, filters: Iterable[str] | None = None
+    ) -> CompositionalTask:
+        """The task with functions on its sub-tasks, or the task rejected with a reason.
+
+        ``filters``: the structural checks the task's strategy declares (all when None)."""
         messages = self.opening(describe_task(task))
         size = len(task.atomic_tasks)
         plan = await self.ask(context, self.answer, messages)
@@ -95,7 +101,7 @@ class FunctionGeneration(Stage):
             return task.model_copy(update={"kept": False, "reject_reason": f"{self.name}:{plan.reason}"})
         atomic_tasks = [atomic.model_copy(update={"functions": functions}) for atomic, functions in zip(task.atomic_tasks, specs)]
         done = task.model_copy(update={"atomic_tasks": atomic_tasks, "functions": union_functions(atomic_tasks)})
-        problems = structural_problems(done)  # e.g. the task text now gives a function's name away
+        problems = structural_problems(done, filters)  # e.g. the task text now gives a function's name away
         if problems:
             self.rejected(context, Rejection(problems[0], ", ".join(problems)), task.id)
             return done.model_copy(update={"kept": False, "reject_reason": f"{self.name}:{problems[0]}"})
