@@ -16,7 +16,7 @@ import shutil
 import signal
 import sys
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -280,19 +280,24 @@ def quiet_libraries() -> None:
     warnings.filterwarnings("ignore", message="Resolved model mismatch", category=UserWarning)
 
 
-async def _run_with_signals(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
-    stop = StopRequest()
-    stop.install(asyncio.get_running_loop())
-    return await generate(cfg, run_dir, stop)
+RunJob = Callable[[DictConfig, Path, StopRequest], Awaitable[dict[str, Any]]]
+"""A whole job on a run directory (``generate``, or ``button eval``'s ``evaluate``)."""
 
 
-@hydra.main(version_base=None, config_path="pkg://conf", config_name="config")
-def hydra_main(cfg: DictConfig) -> None:
+def run_job(job: RunJob, cfg: DictConfig) -> tuple[dict[str, Any], Path]:
+    """Run ``job`` in Hydra's run directory with clean stop signals; what it cannot do is one
+    line and its exit status (busy directory 4, bad input 2, a disk that refuses writes 5)."""
     quiet_libraries()
     logging.raiseExceptions = False  # a log line a full disk cannot take is dropped, not a traceback
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+
+    async def with_signals() -> dict[str, Any]:
+        stop = StopRequest()
+        stop.install(asyncio.get_running_loop())
+        return await job(cfg, run_dir, stop)
+
     try:
-        summary = asyncio.run(_run_with_signals(cfg, run_dir))
+        return asyncio.run(with_signals()), run_dir
     except RunDirectoryBusy as error:
         ending.fail(str(error), ending.EXIT_RUN_DIR_BUSY)
     except ButtonError as error:
@@ -301,6 +306,11 @@ def hydra_main(cfg: DictConfig) -> None:
         if not is_write_failure(error):
             raise
         ending.fail(ending.cannot_write(run_dir, error), ending.EXIT_CANNOT_WRITE)
+
+
+@hydra.main(version_base=None, config_path="pkg://conf", config_name="config")
+def hydra_main(cfg: DictConfig) -> None:
+    summary, run_dir = run_job(generate, cfg)
     announce(summary, run_dir)
     report_ending(summary["ending"])
 

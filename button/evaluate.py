@@ -12,7 +12,6 @@ usual files, and the aggregates are printed as a table.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
@@ -20,19 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from agents.llm.assistant import LLMAssistant
-from button import ending
-from button.app import generate, quiet_libraries, report_ending, truth_source
+from button.app import generate, report_ending, run_job, truth_source
 from button.eval_table import comparison_table, eval_table, read_evaluations
 from button.eval_tasks import HeldOutLibrary, RunDirectoryTasks, overlap, references, run_directory
 from button.interrupt import StopRequest
-from button.run_lock import RunDirectoryBusy
-from composition.errors import ButtonError, ConfigurationError
+from composition.errors import ConfigurationError
 from composition.jsonl import read_records, write_whole
 from composition.library import load_library
 from composition.models import CompositionalTask
@@ -115,14 +111,7 @@ async def evaluate(cfg: DictConfig, run_dir: Path, stop: StopRequest | None = No
 
 @hydra.main(version_base=None, config_path="pkg://conf", config_name="eval")
 def eval_main(cfg: DictConfig) -> None:
-    quiet_libraries()
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        summary = asyncio.run(_evaluate_with_signals(cfg, run_dir))
-    except RunDirectoryBusy as error:
-        ending.fail(str(error), ending.EXIT_RUN_DIR_BUSY)
-    except ButtonError as error:
-        ending.fail(str(error), ending.EXIT_BAD_INPUT)
+    summary, run_dir = run_job(evaluate, cfg)
     print(eval_table(summary))
     if "overlap" in summary:
         found = summary["overlap"]
@@ -131,12 +120,6 @@ def eval_main(cfg: DictConfig) -> None:
     print(f"button eval: {run_dir / EVAL_JSON}, {run_dir / EVAL_JSONL}")
     if summary["ending"]["interrupted"]:
         report_ending(summary["ending"])  # the interruption's line and exit status; a rerun resumes
-
-
-async def _evaluate_with_signals(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
-    stop = StopRequest()
-    stop.install(asyncio.get_running_loop())
-    return await evaluate(cfg, run_dir, stop)
 
 
 class ComparisonTable(Callback):

@@ -18,6 +18,7 @@ from composition.gold import has_gold_plan, run_gold_plan
 from composition.ids import canonical_json
 from composition.models import CompositionalTask
 from composition.plugins import resolve_class
+from composition.values import leaves
 from environment.answers import CorrectAnswer, GroundedAnswer, final_answer
 from environment.check import Check, CheckSettings, TrajectoryCheck, truth_caller
 from environment.grounding import GroundedArguments
@@ -296,17 +297,8 @@ def _results_of(trajectory: Trajectory, names: set[str]) -> Iterator[ToolResult]
 
 def _leaves(value: Any) -> Iterator[str]:
     """Scalar leaves as normalized text (3.0 and "3" match); booleans and nulls say too little."""
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    elif isinstance(value, bool) or value is None:
-        return
-    elif isinstance(value, float) and value.is_integer():
-        yield str(int(value))
-    else:
-        text = str(value).strip().casefold()
-        if text:
+    for leaf in leaves(value):
+        if isinstance(leaf, float) and leaf.is_integer():
+            yield str(int(leaf))
+        elif text := str(leaf).strip().casefold():
             yield text
