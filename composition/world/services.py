@@ -137,8 +137,8 @@ def get_hotel_details(world: World, args: dict[str, Any]) -> dict[str, Any]:
     hotel = world.hotels.find(args.get("hotel"), "hotel")
     city = world.cities.find(hotel.city)
     draw = world.draw("get_hotel_details", hotel.name)
-    if hotel.invented:
-        rate, rating = draw.number(90, 240) * _price_level(world, city), draw.number(3.8, 4.7, 1)
+    if hotel.invented:  # each invented hotel is its city's best-rated one (search_hotels): rated accordingly
+        rate, rating = draw.number(90, 240) * _price_level(world, city), draw.number(4.3, 4.8, 1)
     else:
         rate, rating = draw.number(380, 950) * max(0.6, _price_level(world, city)), draw.number(4.5, 4.9, 1)
     result: dict[str, Any] = {"nightly_rate": round(rate, 2), "rating": rating}
