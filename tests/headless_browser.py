@@ -5,8 +5,10 @@ rendered: console errors, uncaught exceptions, every URL it requested, and an ex
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -75,14 +77,36 @@ def _devtools_port(process: subprocess.Popen[str]) -> int:
     raise RuntimeError("chromium exited before its DevTools endpoint was up")
 
 
+def _stop_group(process: subprocess.Popen[str]) -> None:
+    """End the browser and every helper it started (they share its new session's process group)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)  # any helper of the group still alive?
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def visit(page: Path, expression: str) -> PageVisit:
     """Load ``page`` (a local file), wait for its load event, then evaluate ``expression``."""
     binary = chromium()
     assert binary is not None, "chromium is not installed"
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still write to the profile for a moment after the browser
+    # exits: they are stopped as a process group, and a straggler's file never fails the test.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )
         try:
             port = _devtools_port(process)
@@ -96,8 +120,7 @@ def visit(page: Path, expression: str) -> PageVisit:
             result = tools.call("Runtime.evaluate", expression=expression, returnByValue=True)
             tools.socket.close()
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            _stop_group(process)
     visit = PageVisit(value=result.get("result", {}).get("value"))
     for event in tools.events:
         method, params = event.get("method"), event.get("params", {})
