@@ -9,6 +9,9 @@ argument agrees when the gold value is the parameter's default); extra arguments
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from composition.gold import GoldRun, has_gold_plan, run_gold_plan
@@ -61,8 +64,38 @@ class RecordedCalls:
         )
 
 
-def recorded_run(trajectory: Trajectory, task: CompositionalTask) -> GoldRun | None:
-    """The gold plan run on the trajectory's own results; None for a task without a gold plan."""
+_shared: ContextVar[dict[tuple[int, int], tuple[GoldRun, RecordedCalls]] | None] = ContextVar("recorded_runs", default=None)
+
+
+@contextmanager
+def sharing_recorded_runs() -> Iterator[None]:
+    """Within this block, checks of one trajectory share its recorded run instead of each
+    running the gold plan again (the verifier holds it around one trajectory's checks, during
+    which nothing changes the trajectory)."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def recorded_calls_run(trajectory: Trajectory, task: CompositionalTask) -> tuple[GoldRun, RecordedCalls] | None:
+    """The gold plan run on the trajectory's own results, with the calls that answered it; None
+    for a task without a gold plan."""
     if not has_gold_plan(task):
         return None
-    return run_gold_plan(task, RecordedCalls(trajectory))
+    shared = _shared.get()
+    key = (id(trajectory), id(task))
+    if shared is not None and key in shared:
+        return shared[key]
+    recorded = RecordedCalls(trajectory)
+    found = (run_gold_plan(task, recorded), recorded)
+    if shared is not None:
+        shared[key] = found
+    return found
+
+
+def recorded_run(trajectory: Trajectory, task: CompositionalTask) -> GoldRun | None:
+    """The gold plan run on the trajectory's own results; None for a task without a gold plan."""
+    found = recorded_calls_run(trajectory, task)
+    return found[0] if found is not None else None

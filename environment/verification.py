@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from agents.offline.validation import validation_errors
-from composition.gold import has_gold_plan, run_gold_plan
+from composition.gold import has_gold_plan
 from composition.ids import canonical_json
 from composition.models import CompositionalTask
 from composition.plugins import resolve_class
@@ -23,7 +23,7 @@ from environment.answers import CorrectAnswer, GroundedAnswer, final_answer
 from environment.check import Check, CheckSettings, TrajectoryCheck, truth_caller
 from environment.grounding import GroundedArguments
 from environment.plan_leak import NoPlanLeak
-from environment.recorded import MissingCall, RecordedCalls
+from environment.recorded import MissingCall, recorded_calls_run, sharing_recorded_runs
 from environment.trajectory import CheckResult, Termination, ToolCall, ToolResult, Trajectory
 
 __all__ = ["Check", "CheckSettings", "DETERMINISTIC_CHECKS", "TrajectoryCheck", "Verifier", "default_checks"]
@@ -112,8 +112,9 @@ class CoveredTasks(Check):
         if not has_gold_plan(task):
             missed = _unmatched(trajectory, task)
             return f"sub-tasks without a call of their own: {missed}" if missed else None
-        recorded = RecordedCalls(trajectory)
-        run = run_gold_plan(task, recorded)
+        found = recorded_calls_run(trajectory, task)
+        assert found is not None  # the task has a gold plan
+        run, recorded = found
         if not isinstance(run.error, MissingCall) or run.failed_step is None:
             return None
         step = task.atomic_tasks[run.failed_step].step
@@ -262,11 +263,12 @@ class Verifier:
     async def verify(self, trajectory: Trajectory, task: CompositionalTask) -> Trajectory:
         ended_well = trajectory.termination == Termination.FINAL_ANSWER
         results: list[CheckResult] = []
-        for check in self.checks:
-            failing = not ended_well or any(not r.passed for r in results)
-            if failing and getattr(check, "only_if_passing", False):
-                continue
-            results.append(await _run(check, trajectory, task))
+        with sharing_recorded_runs():
+            for check in self.checks:
+                failing = not ended_well or any(not r.passed for r in results)
+                if failing and getattr(check, "only_if_passing", False):
+                    continue
+                results.append(await _run(check, trajectory, task))
         trajectory.checks = results
         first_failure = next((r.reason for r in results if not r.passed), None)
         trajectory.reject_reason = trajectory.termination.value if not ended_well else first_failure
