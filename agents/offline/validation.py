@@ -7,7 +7,9 @@ Formats (date, date-time, email, ...) are asserted, not just annotated.
 
 from __future__ import annotations
 
+import copy
 import json
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -24,9 +26,26 @@ def _validator(schema_text: str) -> Validator:
     return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
+_BY_IDENTITY_SIZE = 4096
+_by_identity: OrderedDict[int, tuple[dict[str, Any], dict[str, Any], Validator]] = OrderedDict()
+
+
 def schema_validator(schema: dict[str, Any]) -> Validator:
-    """The (cached) validator of ``schema``, with format checking on."""
-    return _validator(canonical_json(schema))
+    """The (cached) validator of ``schema``, with format checking on.
+
+    The same schema object is validated against over and over (a function's ``parameters`` on
+    every call of it), so it is first looked up by identity, guarded by an equality check
+    against a copy taken when it was cached (an edited schema is not served a stale
+    validator); only a new schema pays for its canonical text.
+    """
+    entry = _by_identity.get(id(schema))
+    if entry is not None and entry[0] is schema and entry[1] == schema:
+        return entry[2]
+    validator = _validator(canonical_json(schema))
+    _by_identity[id(schema)] = (schema, copy.deepcopy(schema), validator)
+    if len(_by_identity) > _BY_IDENTITY_SIZE:
+        _by_identity.popitem(last=False)
+    return validator
 
 
 def validation_errors(schema: dict[str, Any], value: Any, limit: int = 3) -> list[str]:
