@@ -40,3 +40,13 @@ def read_jsonl(path: Path) -> list[dict]:
 @pytest.fixture
 def button_cli():
     return run_button
+
+
+@pytest.fixture(scope="session")
+def tight_offline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An offline run whose tight turn limit rejects some conversations (both strategies); the
+    tests that read a run's records and reports share it."""
+    directory = tmp_path_factory.mktemp("tight") / "run"
+    result = run_button("num_tasks=12", "environment.max_turns=3", f"hydra.run.dir={directory}")
+    assert result.returncode == 0, result.stderr
+    return directory

@@ -27,13 +27,9 @@ needs_browser = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def offline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An offline run whose tight turn limit rejects some conversations."""
-    directory = tmp_path_factory.mktemp("report") / "offline"
-    result = run_button("num_tasks=12", "environment.max_turns=3", f"hydra.run.dir={directory}")
-    assert result.returncode == 0, result.stderr
-    return directory
+@pytest.fixture
+def offline_run(tight_offline_run: Path) -> Path:
+    return tight_offline_run
 
 
 @pytest.fixture(scope="module")

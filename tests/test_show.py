@@ -16,13 +16,9 @@ from conftest import read_jsonl, run_button
 HEADER = re.compile(r"^(traj-[0-9a-f]+)  task (task-[0-9a-f]+)  (\S+)$", re.MULTILINE)
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An offline run whose tight turn limit rejects some conversations, with both strategies."""
-    directory = tmp_path_factory.mktemp("show") / "run"
-    result = run_button("num_tasks=12", "environment.max_turns=3", f"hydra.run.dir={directory}")
-    assert result.returncode == 0, result.stderr
-    return directory
+@pytest.fixture
+def run_dir(tight_offline_run: Path) -> Path:
+    return tight_offline_run
 
 
 def _shown(run_dir: Path, *options: str) -> tuple[list[str], str]:
