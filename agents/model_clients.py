@@ -25,11 +25,12 @@ from autogen_core.models import (
 )
 from autogen_ext.cache_store.diskcache import DiskCacheStore
 from autogen_ext.models.cache import CHAT_CACHE_VALUE_TYPE, ChatCompletionCache
-from autogen_ext.models.openai import OpenAIChatCompletionClient
+from autogen_ext.models.openai import BaseOpenAIChatCompletionClient
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.client_wrapper import WrappedClient
 from agents.endpoint_limits import EndpointLimiter, EndpointLimits, EndpointPool, LimitedHttpClient
+from agents.json_body_openai import JsonBodyOpenAI
 from agents.resilience import ResilientClient
 from composition.errors import ConfigurationError, field_problems
 from composition.ids import canonical_json, content_id
@@ -267,17 +268,18 @@ class ModelClients:
                 "model.provider is 'offline', which has no chat client; choose a model preset such as model=openai"
             )
         limiter = self.pool(config.endpoints)
-        client: ChatCompletionClient = OpenAIChatCompletionClient(
-            model=config.name,
+        openai_client = JsonBodyOpenAI(
             api_key=read_api_key(config),
             base_url=limiter.base_url if config.base_url is not None else None,
-            temperature=config.temperature,
-            max_tokens=config.max_tokens,
             timeout=config.timeout,
             max_retries=0,  # ResilientClient retries, so every attempt is limited and counted
+            http_client=LimitedHttpClient(limiter),  # picks the replica, holds its slot per HTTP exchange
+        )
+        client: ChatCompletionClient = BaseOpenAIChatCompletionClient(
+            openai_client,
+            create_args={"model": config.name, "temperature": config.temperature, "max_tokens": config.max_tokens},
             model_info=config.model_info(),
             include_name_in_message=False,  # many OpenAI-compatible servers reject `name`
-            http_client=LimitedHttpClient(limiter),  # picks the replica, holds its slot per HTTP exchange
         )
         usage = self._usage.setdefault(config.name, ModelUsage())
         client = ResilientClient(

@@ -276,7 +276,7 @@ async def cpu_bound(scenario: Scenario, work: Path) -> tuple[dict[str, Any], lis
         for result in rounds
     ]
     ratio = summary["ratio_to_bare_client"]
-    return summary, [Check("CPU-bound req/s / bare AsyncOpenAI req/s", ratio, ">= 0.5", ratio >= 0.5)]
+    return summary, [Check("CPU-bound req/s / bare AsyncOpenAI req/s", ratio, ">= 0.7", ratio >= 0.7)]
 
 
 async def faults(scenario: Scenario, work: Path) -> tuple[dict[str, Any], list[Check]]:
