@@ -70,3 +70,31 @@ def test_llm_run_keeps_valid_trajectories_and_hides_the_key(server: LoopbackChat
     for path in run_dir.rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text(errors="replace"), path
+
+
+@pytest.mark.parametrize(
+    ("overrides", "atomic_tasks", "edges"),
+    [
+        (["composition=parallel"], 2, []),
+        (["composition=k_hop", "composition.hops=4"], 4, [[0, 1], [1, 2], [2, 3]]),
+    ],
+    ids=["parallel", "k_hop-4"],
+)
+def test_the_added_strategies_run_in_llm_mode(
+    server: LoopbackChatServer, tmp_path: Path, overrides: list[str], atomic_tasks: int, edges: list[list[int]]
+) -> None:
+    run_dir = tmp_path / "run"
+    result = run_button(
+        "model=openai", f"model.base_url={server.base_url}", "model.name=loopback-llm", "model.cache_dir=null",
+        "num_tasks=6", f"hydra.run.dir={run_dir}", *overrides, env={"OPENAI_API_KEY": SECRET},
+    )
+    assert result.returncode == 0, result.stderr
+    strategy = overrides[0].split("=")[1]
+    kept_tasks = [task for task in read_jsonl(run_dir / "tasks.jsonl") if task["kept"]]
+    assert len(kept_tasks) == 6
+    assert {(task["strategy"], len(task["atomic_tasks"]), str(task["edges"])) for task in kept_tasks} == {(strategy, atomic_tasks, str(edges))}
+    kept = [t for t in read_jsonl(run_dir / "trajectories.jsonl") if t["kept"]]
+    assert len(kept) >= 4
+    for trajectory in kept:  # every sub-task was asked of a function
+        called = {call["name"] for message in trajectory["messages"] for call in message.get("tool_calls") or []}
+        assert len(called) == atomic_tasks
