@@ -29,20 +29,17 @@ def _given(value: Any) -> bool:
 
 
 class JsonBodyCompletions(AsyncCompletions):
-    """``create`` for non-streaming JSON bodies; everything else is the stock resource."""
+    """``create`` for non-streaming JSON bodies; streaming and every other method are the stock resource's."""
 
     def __init__(self, client: openai.AsyncOpenAI) -> None:
         super().__init__(client)
         self._poster = client
 
-    async def create(self, **params: Any) -> ChatCompletion:  # type: ignore[override]
+    async def create(self, **params: Any) -> Any:  # type: ignore[override]
         if params.get("stream"):
-            raise ValueError("JsonBodyOpenAI sends non-streaming requests only")
-        options = {
-            option: params.pop(keyword)
-            for keyword, option in _REQUEST_OPTIONS.items()
-            if keyword in params and params[keyword] is not None and _given(params[keyword])
-        }
+            return await super().create(**params)
+        requested = {option: params.pop(keyword, None) for keyword, option in _REQUEST_OPTIONS.items()}
+        options = {option: value for option, value in requested.items() if value is not None and _given(value)}
         body = {key: value for key, value in params.items() if _given(value)}
         return await self._poster.post("/chat/completions", body=body, cast_to=ChatCompletion, options=options)  # type: ignore[arg-type]
 

@@ -49,6 +49,8 @@ PARAMS: dict[str, Any] = {
     "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}}},
     "extra_headers": {"X-Trace": "t-1"},
     "extra_body": {"top_k": 5},
+    "extra_query": None,
+    "timeout": openai.NOT_GIVEN,
 }
 
 
@@ -91,9 +93,10 @@ async def test_server_errors_keep_the_openai_exception_types() -> None:
             await _send(JsonBodyOpenAI, server)
 
 
-async def test_streaming_is_refused_plainly(server: LoopbackChatServer) -> None:
+async def test_streaming_requests_take_the_stock_path(server: LoopbackChatServer) -> None:
     client = JsonBodyOpenAI(api_key="sk-local", base_url=server.base_url, max_retries=0)
-    with pytest.raises(ValueError, match="non-streaming"):
-        await client.chat.completions.create(**{**PARAMS, "stream": True})
+    stream = await client.chat.completions.create(**{**PARAMS, "stream": True})
+    assert isinstance(stream, openai.AsyncStream)
+    await stream.close()
     await client.close()
-    assert server.requests == []
+    assert server.requests[0].body["stream"] is True
