@@ -16,10 +16,10 @@ from agents.base import ToolRole, UnusableAnswer
 from agents.context import ConversationContext
 from agents.llm.prompting import render_prompt
 from agents.messages import FunctionCallMessage, FunctionResultMessage
-from agents.offline.validation import validation_errors
 from composition.ids import canonical_json
 from composition.llm.structured import JsonAnswer, Rejection, ask_json
 from composition.models import FunctionSpec
+from composition.schemas import validation_errors
 
 
 class LLMToolSimulator(ToolRole):
@@ -96,7 +96,6 @@ class LLMToolSimulator(ToolRole):
             ],
             JsonAnswer.from_schema(f"{spec.name}_results", spec.responses),
             retries=self.retries,
-            check=lambda value: _off_schema(spec, value),
             role=self.name,
         )
         if isinstance(answer, Rejection):
@@ -121,12 +120,6 @@ def _arguments(call: FunctionCall) -> Any:
         return json.loads(call.arguments or "{}")
     except json.JSONDecodeError:
         return call.arguments
-
-
-def _off_schema(spec: FunctionSpec, value: Any) -> tuple[str, str] | None:
-    """The stricter check (formats asserted) that the parse alone does not make."""
-    problems = validation_errors(spec.responses, value)
-    return ("schema_mismatch", "; ".join(problems)) if problems else None
 
 
 def _error(call: FunctionCall, message: str) -> FunctionExecutionResult:

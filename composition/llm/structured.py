@@ -21,14 +21,13 @@ from typing import Any, Generic, TypeVar
 
 import openai
 from autogen_core.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ValidationError
 
 from composition.errors import field_problems
 from composition.llm.reading import json_text, read_answer
 from composition.llm.wire import speaking_as
-from composition.models import meta_schema_problem
+from composition.schemas import meta_schema_problem, validation_errors
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +89,12 @@ class JsonAnswer(Generic[Answer]):
 
     @classmethod
     def from_schema(cls, name: str, schema: Mapping[str, Any]) -> JsonAnswer[Any]:
-        problem = meta_schema_problem(dict(schema))
+        kept = schema if isinstance(schema, dict) else dict(schema)  # the same object keeps its cached validator
+        problem = meta_schema_problem(kept)
         if problem is not None:
             raise SchemaError(problem)
         safe_name = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "answer"
-        return cls(safe_name, dict(schema), False)
+        return cls(safe_name, kept, False)
 
     def response_format(self) -> dict[str, Any]:
         return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.schema, "strict": self.strict}}
@@ -111,10 +111,9 @@ class JsonAnswer(Generic[Answer]):
             value = json.loads(text)
         except json.JSONDecodeError as error:
             raise _Failure("invalid_json", str(error)) from None
-        problem = next(iter(Draft202012Validator(self.schema).iter_errors(value)), None)
-        if problem is not None:
-            where = "/".join(str(part) for part in problem.absolute_path) or "(root)"
-            raise _Failure("schema_mismatch", f"at {where}: {problem.message}")
+        problems = validation_errors(self.schema, value, limit=1)  # formats asserted too
+        if problems:
+            raise _Failure("schema_mismatch", f"at {problems[0]}")
         return value
 
 
