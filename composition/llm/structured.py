@@ -6,8 +6,8 @@ raw text and finish reason stay visible. Every answer passes the shared reader
 (composition/llm/reading.py): reasoning is dropped and JSON is taken from fences or prose when
 the server ignored ``response_format``. An answer that is not JSON, breaks the schema or is
 cut off is fed back to the model and asked again, a bounded number of times. Whatever still
-fails comes back as a :class:`Rejection` with a reason code; endpoint faults (after the openai
-client's own retries) are rejections too, never exceptions.
+fails comes back as a :class:`Rejection` with a reason code; endpoint faults (after the model
+client's own retries, agents/resilience.py) are rejections too, never exceptions.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class JsonAnswer(Generic[Answer]):
                 return self.model.model_validate_json(text)
             except ValidationError as error:
                 reason = "invalid_json" if error.errors()[0]["type"] == "json_invalid" else "schema_mismatch"
-                raise _Failure(reason, _short(error)) from None
+                raise _Failure(reason, "; ".join(field_problems(error, inputs=False)[:5])) from None
         try:
             value = json.loads(text)
         except json.JSONDecodeError as error:
@@ -115,10 +115,6 @@ class JsonAnswer(Generic[Answer]):
         if problems:
             raise _Failure("schema_mismatch", f"at {problems[0]}")
         return value
-
-
-def _short(error: ValidationError, limit: int = 5) -> str:
-    return "; ".join(field_problems(error, inputs=False)[:limit])
 
 
 def _with_schema_hint(messages: list[LLMMessage], answer: JsonAnswer[Any]) -> list[LLMMessage]:
