@@ -10,10 +10,10 @@ from typing import Any
 from autogen_agentchat.base import Response
 from autogen_agentchat.messages import BaseChatMessage
 from autogen_core import CancellationToken, FunctionCall
-from autogen_core.models import ChatCompletionClient, FunctionExecutionResult, SystemMessage, UserMessage
+from autogen_core.models import FunctionExecutionResult, SystemMessage, UserMessage
 
 from agents.base import ToolRole, UnusableAnswer
-from agents.context import ConversationContext
+from agents.llm.model_role import ModelRole
 from agents.llm.prompting import render_prompt
 from agents.messages import FunctionCallMessage, FunctionResultMessage
 from composition.ids import canonical_json
@@ -22,7 +22,7 @@ from composition.models import FunctionSpec
 from composition.schemas import validation_errors
 
 
-class LLMToolSimulator(ToolRole):
+class LLMToolSimulator(ModelRole, ToolRole):
     """Answers each call with results that validate against the function's ``responses``.
 
     The model is asked with structured outputs (the ``responses`` schema) when its config says
@@ -35,19 +35,6 @@ class LLMToolSimulator(ToolRole):
     calls within a conversation get the same result, and each request shows the earlier
     results so the world stays consistent.
     """
-
-    def __init__(
-        self,
-        context: ConversationContext,
-        model_client: ChatCompletionClient,
-        name: str | None = None,
-        description: str | None = None,
-        retries: int = 2,
-    ) -> None:
-        super().__init__(context, name, description)
-        self.model_client = model_client
-        self.retries = retries
-        self._start()
 
     def _start(self) -> None:
         """The state of a fresh conversation (also what ``on_reset`` returns to)."""
