@@ -107,14 +107,6 @@ def parse_model_config(values: Mapping[str, Any], where: str = "model") -> Model
         raise ConfigurationError("; ".join(field_problems(error, where))) from None
 
 
-def parse_limits(values: Mapping[str, Any]) -> EndpointLimits:
-    """The runner's endpoint limits; a bad value is one line naming ``runner.<field>``."""
-    try:
-        return EndpointLimits.model_validate(dict(values))
-    except ValidationError as error:
-        raise ConfigurationError("; ".join(field_problems(error, "runner"))) from None
-
-
 def read_api_key(config: ModelConfig) -> str:
     """The key from the environment; a missing one is a ConfigurationError naming the variable."""
     if config.api_key_env is None:
@@ -236,11 +228,11 @@ class ModelClients:
     """
 
     def __init__(
-        self, default: Mapping[str, Any], cache_dir: Path | None = None, limits: Mapping[str, Any] | None = None
+        self, default: Mapping[str, Any], cache_dir: Path | None = None, limits: EndpointLimits | None = None
     ) -> None:
         self.default = parse_model_config(default)
         self.cache_dir = cache_dir
-        self.limits = parse_limits(limits or {})
+        self.limits = limits if limits is not None else EndpointLimits()  # validated with runner.* (button.settings)
         self._clients: dict[str, MeteredClient] = {}
         self._caches: dict[Path, tuple[diskcache.Cache, dict[str, bool]] | None] = {}
         self._limiters: dict[str, EndpointLimiter] = {}

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.system_prompt import stated_parallel_rule
 from composition.jsonl import read_records
-from environment.export.system_prompt import stated_parallel_rule
 
 OUTCOMES = ("clean", "dropped result", "dropped call", "escaped", "raises")
 

@@ -56,11 +56,7 @@ def _model_clients(cfg: DictConfig, settings: Settings) -> Any:
         return None
     from agents.model_clients import ModelClients
 
-    return ModelClients(OmegaConf.to_container(cfg.model, resolve=True), limits=OmegaConf.to_container(cfg.runner, resolve=True))
-
-
-def _or_default(value: Any, default: Any) -> Any:
-    return default if value is None else value
+    return ModelClients(OmegaConf.to_container(cfg.model, resolve=True), limits=settings.runner)
 
 
 def _instantiate_reporting_cause(config: Any, **kwargs: Any) -> Any:
@@ -250,8 +246,8 @@ async def _generate(
                 controller,
                 build_verifier(cfg, settings, model_clients),
                 files,
-                conversations=_or_default(cfg.runner.get("conversations"), 4 * settings.runner.concurrency),
-                conversation_timeout=cfg.runner.get("conversation_timeout"),
+                conversations=settings.runner.conversations_in_flight,
+                conversation_timeout=settings.runner.conversation_timeout,
                 stats=stats,
                 progress=settings.runner.progress,
                 usage=model_clients.usage if model_clients is not None else None,

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agents.endpoint_limits import EndpointLimits
 from composition.errors import ConfigurationError, field_problems
 from composition.shard import Shard
 
@@ -28,10 +29,22 @@ class EnvironmentSettings(_Group):
     distractor_tools: int = Field(default=0, ge=0)
 
 
-class RunnerSettings(_Group):
-    concurrency: int = Field(default=16, ge=1)
+class RunnerSettings(EndpointLimits):
+    """Every ``runner`` key, validated here once: the endpoint limits the model clients apply
+    (agents.endpoint_limits.EndpointLimits) and what the conversation runner and resume need."""
+
+    model_config = ConfigDict(extra="allow")
+
+    conversations: int | None = Field(default=None, ge=1, description="Conversations in flight; None: 4 x concurrency.")
+    conversation_timeout: float | None = Field(default=None, gt=0, description="Seconds per conversation; None: no limit.")
     progress: bool | None = None
     resume: Literal["check", "extend"] = "check"
+
+    @property
+    def conversations_in_flight(self) -> int:
+        """``conversations``, or enough that no request slot idles while a conversation does
+        local work (tool simulation, checks)."""
+        return self.conversations if self.conversations is not None else 4 * self.concurrency
 
 
 class ExportSettings(_Group):

@@ -7,31 +7,14 @@ an invalid one can never travel further down the pipeline.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from composition.schemas import meta_schema_problem
+
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
-
-
-def meta_schema_problem(schema: dict[str, Any]) -> str | None:
-    """Why ``schema`` is not a valid JSON Schema, or None; each distinct schema is checked once
-    (the meta-schema check costs milliseconds, and the same function specs recur constantly)."""
-    return _meta_schema_problem(json.dumps(schema, sort_keys=True))
-
-
-@lru_cache(maxsize=4096)
-def _meta_schema_problem(schema_json: str) -> str | None:
-    try:
-        Draft202012Validator.check_schema(json.loads(schema_json))
-    except SchemaError as error:
-        return error.message
-    return None
 
 
 class FunctionSpec(BaseModel):

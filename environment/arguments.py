@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from agents.offline.validation import validation_errors
+from composition.schemas import validation_errors
 
 _INTEGER = re.compile(r"-?\d+")
 _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")

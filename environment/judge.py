@@ -14,7 +14,8 @@ from typing import ClassVar
 from autogen_core.models import ChatCompletionClient, SystemMessage, UserMessage
 from pydantic import BaseModel, ConfigDict
 
-from agents.llm.prompting import function_json, render_prompt, subtask_plan
+from agents.llm.prompting import render_prompt, subtask_plan
+from agents.system_prompt import functions_json
 from composition.llm.structured import JsonAnswer, Rejection, ask_json
 from composition.models import CompositionalTask
 from environment.trajectory import CheckResult, Trajectory
@@ -44,7 +45,7 @@ class LLMJudge:
             "judge",
             task=task.text,
             plan=subtask_plan(task),
-            functions=function_json(trajectory.functions),
+            functions=functions_json(trajectory.functions),
             conversation=transcript(trajectory),
         )
         messages = [SystemMessage(content=system), UserMessage(content=REVIEW_CUE, source="environment")]

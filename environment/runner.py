@@ -26,7 +26,6 @@ from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 
 from agents.endpoint_limits import begin_conversation
-from composition.errors import ConfigurationError
 from composition.jsonl import JsonlWriter, is_write_failure, read_records
 from composition.models import CompositionalTask
 from composition.stats import PipelineStats
@@ -85,7 +84,8 @@ class ConversationRunner:
     """Runs one conversation per kept task, concurrently, and records every outcome.
 
     ``on_kept`` is handed each newly kept trajectory once it is on disk (the app streams them
-    into the export files).
+    into the export files). ``conversations`` and ``conversation_timeout`` arrive validated, as
+    every ``runner`` key is (button.settings.RunnerSettings).
     """
 
     def __init__(
@@ -101,18 +101,6 @@ class ConversationRunner:
         usage: Usage | None = None,
         on_kept: Callable[[Trajectory], None] | None = None,
     ) -> None:
-        if isinstance(conversations, bool) or not isinstance(conversations, int) or conversations < 1:
-            raise ConfigurationError(
-                f"runner.conversations must be an integer >= 1 (null: 4 x runner.concurrency), got {conversations!r}"
-            )
-        if conversation_timeout is not None and (
-            isinstance(conversation_timeout, bool)
-            or not isinstance(conversation_timeout, (int, float))
-            or conversation_timeout <= 0
-        ):
-            raise ConfigurationError(
-                f"runner.conversation_timeout must be a number of seconds > 0 or null, got {conversation_timeout!r}"
-            )
         self.controller = controller
         self.verifier = verifier
         self.files = files

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from agents.offline.validation import validation_errors
 from composition.gold import has_gold_plan
 from composition.ids import canonical_json
 from composition.models import CompositionalTask
 from composition.plugins import resolve_class
+from composition.schemas import validation_errors
 from composition.values import leaves
 from environment.answers import CorrectAnswer, GroundedAnswer, final_answer
 from environment.check import Check, CheckSettings, TrajectoryCheck, truth_caller

@@ -135,7 +135,7 @@ def pool_clients(replicas: list[Replica], tmp_path: Path | None = None, **limits
         "api_key_env": None,
         "cache_dir": str(tmp_path) if tmp_path else None,
     }
-    return ModelClients(model, limits={"retry_initial_delay": 0.01, "retry_max_delay": 0.05, **limits})
+    return ModelClients(model, limits=EndpointLimits(**{"retry_initial_delay": 0.01, "retry_max_delay": 0.05, **limits}))
 
 
 async def ask(clients: ModelClients, count: int, prefix: str = "q") -> list[str]:
@@ -196,7 +196,7 @@ async def test_the_cache_key_does_not_depend_on_the_replica(replicas: list[Repli
 async def test_adaptive_concurrency_halves_on_429_through_the_client(replicas: list[Replica]) -> None:
     clients = ModelClients(
         {"provider": "openai", "name": "m", "base_url": replicas[0].base_url, "api_key_env": None, "max_retries": 0},
-        limits={"concurrency": 8, "adaptive": True},
+        limits=EndpointLimits(concurrency=8, adaptive=True),
     )
     try:
         with pytest.raises(Exception):

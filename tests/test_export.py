@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from agents.protocol import parse_turn
+from agents.system_prompt import render_system_prompt, stated_parallel_rule
 from button.api import run_pipeline
 from button.app import kept_exports
 from composition.jsonl import read_records
 from composition.models import FunctionSpec
 from environment.export import ExportError, ExportSet, available_exporters, get_exporter
-from environment.export.system_prompt import render_system_prompt, stated_parallel_rule
 from environment.export.validate import (
     check_button_record,
     check_export_file,
@@ -193,7 +193,7 @@ def test_prompts_state_whether_parallel_calls_are_allowed(protocol):
     forbidden = render_system_prompt(protocol, [WEATHER], False)
     assert allowed != forbidden
     assert (stated_parallel_rule(allowed), stated_parallel_rule(forbidden)) == (True, False)
-    assert "one function call per turn" in forbidden and "single turn" in allowed
+    assert "one function call per turn" in forbidden and "together in one turn" in allowed
     assert stated_parallel_rule("You are helpful.") is None
 
 

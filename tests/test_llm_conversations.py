@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from agents.llm import LLMAssistant, LLMToolSimulator, LLMUser
+from agents.llm.prompting import render_prompt, subtask_plan
 from fake_endpoint import LoopbackChatServer, Reply, chat_completion
 from agents.offline.schema_tool import SchemaToolSimulator
 from agents.offline.user import ScriptedUser
+from agents.system_prompt import render_system_prompt
 from composition.models import CompositionalTask
 from environment.controller import EnvironmentController
 from environment.export import ExportSet
-from environment.export.system_prompt import render_system_prompt
 from environment.export.validate import check_export_file
 from environment.judge import LLMJudge
 from environment.trajectory import Termination, Trajectory
@@ -76,9 +77,25 @@ def assert_exports_strictly(trajectory: Trajectory, task: CompositionalTask, dir
         report = check_export_file(path, name)
         assert report.ok, report.problems
         text = path.read_text()
-        assert "Private guidance" not in text
+        assert json.dumps(render_system_prompt("tags" if name == "button" else "native", trajectory.functions, trajectory.parallel_calls), ensure_ascii=False) in text
+        assert json.dumps(PLAN_HEADING, ensure_ascii=False)[1:-1] not in text
         for atomic in task.atomic_tasks:
             assert json.dumps(atomic.text)[1:-1] not in text
+
+
+PLAN_HEADING = render_prompt("assistant_plan", plan="").splitlines()[0]
+
+
+def assistant_requests(server) -> list[dict]:
+    return [r.body for r in server.requests if r.headers.get("X-Button-Role") == "assistant"]
+
+
+def assert_assistant_saw_the_exported_prompt_and_the_plan(server, task: CompositionalTask, protocol: str, parallel: bool) -> None:
+    """Generation shows the assistant exactly the exported system prompt, then the private plan."""
+    shared = render_system_prompt(protocol, task.functions, parallel)
+    plan = render_prompt("assistant_plan", plan=subtask_plan(task))
+    for body in assistant_requests(server):
+        assert body["messages"][0] == {"role": "system", "content": f"{shared}\n\n{plan}"}
 
 
 def assert_user_never_saw_functions(server, task: CompositionalTask, protocol: str, parallel: bool) -> None:
@@ -104,6 +121,7 @@ async def test_sequential_task_is_kept_in_both_protocols(server, protocol, tmp_p
     assert trajectory.usage["assistant"].requests == 3
     assert_exports_strictly(trajectory, SEQUENTIAL_TASK, tmp_path)
     assert_user_never_saw_functions(server, SEQUENTIAL_TASK, protocol, True)
+    assert_assistant_saw_the_exported_prompt_and_the_plan(server, SEQUENTIAL_TASK, protocol, True)
 
 
 @pytest.mark.parametrize("protocol", ["native", "tags"])
@@ -113,7 +131,7 @@ async def test_parallel_calls_on_put_two_calls_in_one_turn(server, protocol, tmp
     assert trajectory.kept, trajectory.checks
     assert [len(m.tool_calls) for m in trajectory.messages if m.tool_calls] == [2, 1]
     assert trajectory.calls[-1].arguments == {"destination": "Lisbon"}
-    assistant_bodies = [r.body for r in server.requests if "Private guidance" in r.body["messages"][0]["content"]]
+    assistant_bodies = assistant_requests(server)
     if protocol == "native":
         assert all(body["parallel_tool_calls"] is True for body in assistant_bodies)
     assert_exports_strictly(trajectory, PARALLEL_TASK, tmp_path)
@@ -127,7 +145,7 @@ async def test_parallel_calls_off_turn_two_calls_into_a_format_error_then_recove
     assert trajectory.kept, trajectory.checks
     assert trajectory.format_errors == 1
     assert [len(m.tool_calls) for m in trajectory.messages if m.tool_calls] == [1, 1, 1]
-    assistant_bodies = [r.body for r in server.requests if "Private guidance" in r.body["messages"][0]["content"]]
+    assistant_bodies = assistant_requests(server)
     assert "(parallel_not_allowed)" in assistant_bodies[1]["messages"][-1]["content"]
     if protocol == "native":
         assert all(body["parallel_tool_calls"] is False for body in assistant_bodies)

@@ -15,7 +15,7 @@ from agents.base import UnusableAnswer
 from agents.llm.prompting import RoleModelError
 from fake_endpoint import LoopbackChatServer, Reply
 from agents.messages import FinalAnswerMessage, FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
-from agents.offline.validation import validation_errors
+from composition.schemas import validation_errors
 from llm_role_responders import (
     PARALLEL_TASK,
     SEQUENTIAL_TASK,

@@ -15,9 +15,9 @@ import pytest
 from autogen_core.models import SystemMessage, UserMessage
 
 from fake_endpoint import LoopbackChatServer, Reply, chat_completion
+from agents.endpoint_limits import EndpointLimits
 from agents.model_clients import ModelClients
 from agents.resilience import retry_after
-from composition.errors import ConfigurationError
 from composition.llm.structured import JsonAnswer, Rejection, ask_json
 from pydantic import BaseModel
 
@@ -57,7 +57,7 @@ def server() -> Iterator[LoopbackChatServer]:
 
 def clients_for(server: LoopbackChatServer, limits: dict[str, Any] | None = None, **model: Any) -> ModelClients:
     config = {"provider": "openai", "name": "m", "base_url": server.base_url, "api_key_env": None, **model}
-    return ModelClients(config, limits={**FAST, **(limits or {})})
+    return ModelClients(config, limits=EndpointLimits(**{**FAST, **(limits or {})}))
 
 
 async def test_429_waits_as_long_as_retry_after_says_and_is_counted(server: LoopbackChatServer) -> None:
@@ -143,11 +143,3 @@ def test_retry_after_reads_milliseconds_seconds_and_dates() -> None:
     later = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert 25 < retry_after(Error({"retry-after": later})) <= 30  # type: ignore[operator]
     assert retry_after(Error({})) is None and retry_after(ValueError()) is None
-
-
-def test_bad_limits_name_the_runner_key() -> None:
-    config = {"provider": "openai", "name": "m", "api_key_env": None}
-    with pytest.raises(ConfigurationError, match=r"runner\.concurrency=0"):
-        ModelClients(config, limits={"concurrency": 0})
-    with pytest.raises(ConfigurationError, match=r"runner\.requests_per_minute='lots'"):
-        ModelClients(config, limits={"requests_per_minute": "lots"})

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from omegaconf import OmegaConf
 
+from agents.endpoint_limits import EndpointLimits
+from button.api import compose_config
+from button.settings import validate_settings
+from composition.errors import ConfigurationError
 from fake_endpoint import LoopbackChatServer
 from conftest import read_jsonl, run_button
 from scale_responders import Faults, PipelineResponder
@@ -83,8 +88,9 @@ def test_a_new_run_directory_with_the_same_config_is_served_by_the_cache(server:
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("runner.conversations=0", "runner.conversations must be an integer >= 1"),
-        ("runner.conversation_timeout=-1", "runner.conversation_timeout must be a number of seconds > 0"),
+        ("runner.conversations=0", "runner.conversations=0: Input should be greater than or equal to 1"),
+        ("runner.conversation_timeout=-1", "runner.conversation_timeout=-1: Input should be greater than 0"),
+        ("runner.requests_per_minute=lots", "runner.requests_per_minute='lots'"),
         ("pricing.per_million_tokens.gpt-4o.prompt=-1", "pricing.per_million_tokens.gpt-4o.prompt=-1"),
     ],
 )
@@ -93,6 +99,37 @@ def test_bad_runner_and_price_values_are_one_line_errors(override: str, message:
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "tasks.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ("runner.concurrency=0", "runner.concurrency=0"),
+        ("runner.conversations=0", "runner.conversations=0"),
+        ("runner.conversations=2.5", "runner.conversations=2.5"),
+        ("runner.conversation_timeout=0", "runner.conversation_timeout=0"),
+        ("runner.requests_per_minute=lots", "runner.requests_per_minute='lots'"),
+        ("runner.tokens_per_minute=-5", "runner.tokens_per_minute=-5"),
+        ("runner.retry_initial_delay=-1", "runner.retry_initial_delay=-1"),
+        ("runner.replica_failures=0", "runner.replica_failures=0"),
+        ("runner.replica_cooldown=0", "runner.replica_cooldown=0"),
+        ("runner.adaptive=sometimes", "runner.adaptive='sometimes'"),
+        ("runner.resume=append", "runner.resume='append'"),
+    ],
+)
+def test_every_runner_key_is_validated_once_before_anything_runs(override: str, field: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        validate_settings(OmegaConf.to_container(compose_config([override]), resolve=True))
+    assert str(raised.value).startswith(field) and "\n" not in str(raised.value)
+
+
+def test_runner_settings_reach_the_runner_and_the_model_clients_validated() -> None:
+    runner = validate_settings(OmegaConf.to_container(compose_config(["runner.concurrency=3"]), resolve=True)).runner
+    assert isinstance(runner, EndpointLimits) and runner.concurrency == 3
+    assert runner.conversations_in_flight == 12  # null: 4 x concurrency
+    chosen = ["runner.conversations=5", "runner.conversation_timeout=2.5"]
+    runner = validate_settings(OmegaConf.to_container(compose_config(chosen), resolve=True)).runner
+    assert (runner.conversations_in_flight, runner.conversation_timeout) == (5, 2.5)
 
 
 def test_progress_bars_per_stage_only_when_asked_or_on_a_terminal(tmp_path: Path) -> None:

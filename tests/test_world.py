@@ -14,12 +14,12 @@ from autogen_core import CancellationToken, FunctionCall
 from agents.context import ConversationContext
 from agents.messages import FunctionCallMessage
 from agents.offline.phrasing import number, with_unit
-from agents.offline.validation import validation_errors
 from agents.offline.world_tool import WorldToolSimulator
 from button.api import run_pipeline
 from composition.ids import canonical_json
 from composition.library import load_library, realize
 from composition.models import CompositionalTask
+from composition.schemas import validation_errors
 from composition.world import load_world, normalize
 from composition.world.plan import Unanswerable, solve
 from composition.world.world import World

@@ -21,10 +21,11 @@ from autogen_core.tools import ToolSchema
 
 from agents.base import AssistantRole
 from agents.context import ConversationContext
-from agents.llm.prompting import create, function_json, render_prompt, subtask_plan
+from agents.llm.prompting import create, render_prompt, subtask_plan
 from agents.llm.turns import TurnReader
 from agents.messages import FinalAnswerMessage, FormatErrorMessage, FunctionCallMessage, FunctionResultMessage
 from agents.protocol import render_calls, render_final
+from agents.system_prompt import render_system_prompt
 from composition.models import FunctionSpec
 
 
@@ -67,12 +68,13 @@ class LLMAssistant(AssistantRole):
         self._pending: dict[str, tuple[str, Any]] = {}
 
     def _system_prompt(self) -> str:
+        """The exported system prompt (agents/system_prompt.py) plus, with ``show_plan``, the
+        private sub-task plan, which no export shows."""
         context = self.context
-        rule = render_prompt("assistant_parallel_on" if context.parallel_calls else "assistant_parallel_off")
-        plan = "\n\n" + render_prompt("assistant_plan", plan=subtask_plan(context.task)) if self.show_plan else ""
-        if context.protocol == "native":
-            return render_prompt("assistant_native", parallel_rule=rule, plan=plan)
-        return render_prompt("assistant_tags", tools=function_json(context.task.functions), parallel_rule=rule, plan=plan)
+        shared = render_system_prompt(context.protocol, context.task.functions, context.parallel_calls)
+        if not self.show_plan:
+            return shared
+        return f"{shared}\n\n{render_prompt('assistant_plan', plan=subtask_plan(context.task))}"
 
     async def on_messages(
         self, messages: Sequence[BaseChatMessage], cancellation_token: CancellationToken

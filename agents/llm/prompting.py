@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +12,7 @@ from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, 
 from composition.gold import has_gold_plan, literal_values
 from composition.llm.templates import fill
 from composition.llm.wire import Exchange, speaking_as
-from composition.models import CompositionalTask, FunctionSpec
+from composition.models import CompositionalTask
 
 
 class RoleModelError(RuntimeError):
@@ -65,11 +64,6 @@ def subtask_plan(task: CompositionalTask) -> str:
         after = f" (uses the result of step {', '.join(str(i + 1) for i in needs)})" if needs else ""
         lines.append(f"{index + 1}. {atomic.text}{after}")
     return "\n".join(lines)
-
-
-def function_json(functions: Sequence[FunctionSpec]) -> str:
-    """Functions as JSON with name, description, parameters and responses."""
-    return json.dumps([spec.model_dump(mode="json") for spec in functions], ensure_ascii=False)
 
 
 def add_usage(total: RequestUsage | None, usage: RequestUsage) -> RequestUsage:

@@ -10,19 +10,19 @@ from typing import Any
 from autogen_agentchat.base import Response
 from autogen_agentchat.messages import BaseChatMessage
 from autogen_core import CancellationToken, FunctionCall
-from autogen_core.models import ChatCompletionClient, FunctionExecutionResult, SystemMessage, UserMessage
+from autogen_core.models import FunctionExecutionResult, SystemMessage, UserMessage
 
 from agents.base import ToolRole, UnusableAnswer
-from agents.context import ConversationContext
+from agents.llm.model_role import ModelRole
 from agents.llm.prompting import render_prompt
 from agents.messages import FunctionCallMessage, FunctionResultMessage
-from agents.offline.validation import validation_errors
 from composition.ids import canonical_json
 from composition.llm.structured import JsonAnswer, Rejection, ask_json
 from composition.models import FunctionSpec
+from composition.schemas import validation_errors
 
 
-class LLMToolSimulator(ToolRole):
+class LLMToolSimulator(ModelRole, ToolRole):
     """Answers each call with results that validate against the function's ``responses``.
 
     The model is asked with structured outputs (the ``responses`` schema) when its config says
@@ -35,19 +35,6 @@ class LLMToolSimulator(ToolRole):
     calls within a conversation get the same result, and each request shows the earlier
     results so the world stays consistent.
     """
-
-    def __init__(
-        self,
-        context: ConversationContext,
-        model_client: ChatCompletionClient,
-        name: str | None = None,
-        description: str | None = None,
-        retries: int = 2,
-    ) -> None:
-        super().__init__(context, name, description)
-        self.model_client = model_client
-        self.retries = retries
-        self._start()
 
     def _start(self) -> None:
         """The state of a fresh conversation (also what ``on_reset`` returns to)."""
@@ -96,7 +83,6 @@ class LLMToolSimulator(ToolRole):
             ],
             JsonAnswer.from_schema(f"{spec.name}_results", spec.responses),
             retries=self.retries,
-            check=lambda value: _off_schema(spec, value),
             role=self.name,
         )
         if isinstance(answer, Rejection):
@@ -121,12 +107,6 @@ def _arguments(call: FunctionCall) -> Any:
         return json.loads(call.arguments or "{}")
     except json.JSONDecodeError:
         return call.arguments
-
-
-def _off_schema(spec: FunctionSpec, value: Any) -> tuple[str, str] | None:
-    """The stricter check (formats asserted) that the parse alone does not make."""
-    problems = validation_errors(spec.responses, value)
-    return ("schema_mismatch", "; ".join(problems)) if problems else None
 
 
 def _error(call: FunctionCall, message: str) -> FunctionExecutionResult:

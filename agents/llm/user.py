@@ -9,7 +9,6 @@ from autogen_agentchat.messages import BaseChatMessage, TextMessage
 from autogen_core import CancellationToken
 from autogen_core.models import (
     AssistantMessage,
-    ChatCompletionClient,
     LLMMessage,
     RequestUsage,
     SystemMessage,
@@ -17,33 +16,20 @@ from autogen_core.models import (
 )
 
 from agents.base import UnusableAnswer, UserRole
-from agents.context import ConversationContext
+from agents.llm.model_role import ModelRole
 from agents.llm.prompting import add_usage, background_facts, create, render_prompt
 from composition.llm.reading import read_answer
 
 OPENING_CUE = "Write your first message to the assistant now."
 
 
-class LLMUser(UserRole):
+class LLMUser(ModelRole, UserRole):
     """Opens with the task in a human voice and answers questions from it; never sees functions.
 
     Its model only ever receives the task text and the literal values of the sub-tasks (names,
     dates, amounts), so no function name, system prompt or sub-task breakdown can leak into
     what it writes.
     """
-
-    def __init__(
-        self,
-        context: ConversationContext,
-        model_client: ChatCompletionClient,
-        name: str | None = None,
-        description: str | None = None,
-        retries: int = 2,
-    ) -> None:
-        super().__init__(context, name, description)
-        self.model_client = model_client
-        self.retries = retries
-        self._start()
 
     def _start(self) -> None:
         """The state of a fresh conversation (also what ``on_reset`` returns to)."""

@@ -15,10 +15,10 @@ from autogen_core.models import FunctionExecutionResult
 from agents.base import ToolRole
 from agents.context import ConversationContext
 from agents.messages import FunctionCallMessage, FunctionResultMessage
-from agents.offline.validation import schema_validator, validation_errors
 from agents.offline.values import generate_value
 from composition.ids import canonical_json
 from composition.models import FunctionSpec
+from composition.schemas import schema_validator, validation_errors
 
 
 class SchemaToolSimulator(ToolRole):

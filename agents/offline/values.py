@@ -44,7 +44,6 @@ COUNTRIES = [
     "Portugal", "Japan", "Canada", "Kenya", "Australia", "Spain", "Austria", "South Korea",
     "Czechia", "Chile", "Vietnam", "Norway", "Mexico", "Brazil", "Ireland", "New Zealand",
 ]
-COUNTRY_CODES = ["PT", "JP", "CA", "KE", "AU", "ES", "AT", "KR", "CZ", "CL", "VN", "NO"]
 TIMEZONES = ["Europe/Lisbon", "Asia/Tokyo", "America/Toronto", "Africa/Nairobi", "Australia/Melbourne", "Europe/Oslo"]
 CURRENCY_CODES = ["USD", "EUR", "JPY", "GBP", "CAD", "AUD", "CHF", "NOK", "BRL", "KRW"]
 LANGUAGES = ["English", "Spanish", "Japanese", "French", "German", "Portuguese", "Korean", "Italian"]

@@ -23,12 +23,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from composition.errors import ConfigurationError, field_problems
 from composition.library.models import LibraryEntry
 from composition.models import FunctionSpec
+from composition.schemas import meta_schema_problem, schema_validator
 from composition.world.world import COLLECTIONS
 
 TYPES_FILE = "types.json"
@@ -140,10 +140,9 @@ def _load_types(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     if not isinstance(types, dict) or not types:
         raise LibraryError(f"{path}: field 'types' must be a non-empty object")
     for name, schema in types.items():
-        try:
-            Draft202012Validator.check_schema(schema)
-        except Exception as error:  # jsonschema raises SchemaError with a message
-            raise LibraryError(f"{path}: types.{name}: not a valid JSON Schema: {error}") from None
+        problem = meta_schema_problem(schema)
+        if problem is not None:
+            raise LibraryError(f"{path}: types.{name}: not a valid JSON Schema: {problem}")
     return types, _load_kinds(path, data.get("kinds", {}), types)
 
 
@@ -260,7 +259,7 @@ def _check_types(where: str, entry: LibraryEntry, types: dict[str, dict[str, Any
         if spec.world is not None and spec.world not in COLLECTIONS:
             raise LibraryError(f"{where}: slots.{slot}.world: unknown collection {spec.world!r}; known: {', '.join(sorted(COLLECTIONS))}")
         schema = _known(where, f"slots.{slot}.type", spec.type, types)
-        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        validator = schema_validator(schema)
         for value in spec.examples:
             if not validator.is_valid(value):
                 raise LibraryError(f"{where}: slots.{slot}.examples: {value!r} is not a valid {spec.type}")

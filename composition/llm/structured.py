@@ -6,8 +6,8 @@ raw text and finish reason stay visible. Every answer passes the shared reader
 (composition/llm/reading.py): reasoning is dropped and JSON is taken from fences or prose when
 the server ignored ``response_format``. An answer that is not JSON, breaks the schema or is
 cut off is fed back to the model and asked again, a bounded number of times. Whatever still
-fails comes back as a :class:`Rejection` with a reason code; endpoint faults (after the openai
-client's own retries) are rejections too, never exceptions.
+fails comes back as a :class:`Rejection` with a reason code; endpoint faults (after the model
+client's own retries, agents/resilience.py) are rejections too, never exceptions.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from typing import Any, Generic, TypeVar
 
 import openai
 from autogen_core.models import AssistantMessage, ChatCompletionClient, LLMMessage, SystemMessage, UserMessage
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ValidationError
 
 from composition.errors import field_problems
 from composition.llm.reading import json_text, read_answer
 from composition.llm.wire import speaking_as
-from composition.models import meta_schema_problem
+from composition.schemas import meta_schema_problem, validation_errors
 
 log = logging.getLogger(__name__)
 
@@ -90,11 +89,12 @@ class JsonAnswer(Generic[Answer]):
 
     @classmethod
     def from_schema(cls, name: str, schema: Mapping[str, Any]) -> JsonAnswer[Any]:
-        problem = meta_schema_problem(dict(schema))
+        kept = schema if isinstance(schema, dict) else dict(schema)  # the same object keeps its cached validator
+        problem = meta_schema_problem(kept)
         if problem is not None:
             raise SchemaError(problem)
         safe_name = re.sub(r"[^A-Za-z0-9_-]", "_", name)[:64] or "answer"
-        return cls(safe_name, dict(schema), False)
+        return cls(safe_name, kept, False)
 
     def response_format(self) -> dict[str, Any]:
         return {"type": "json_schema", "json_schema": {"name": self.name, "schema": self.schema, "strict": self.strict}}
@@ -106,20 +106,15 @@ class JsonAnswer(Generic[Answer]):
                 return self.model.model_validate_json(text)
             except ValidationError as error:
                 reason = "invalid_json" if error.errors()[0]["type"] == "json_invalid" else "schema_mismatch"
-                raise _Failure(reason, _short(error)) from None
+                raise _Failure(reason, "; ".join(field_problems(error, inputs=False)[:5])) from None
         try:
             value = json.loads(text)
         except json.JSONDecodeError as error:
             raise _Failure("invalid_json", str(error)) from None
-        problem = next(iter(Draft202012Validator(self.schema).iter_errors(value)), None)
-        if problem is not None:
-            where = "/".join(str(part) for part in problem.absolute_path) or "(root)"
-            raise _Failure("schema_mismatch", f"at {where}: {problem.message}")
+        problems = validation_errors(self.schema, value, limit=1)  # formats asserted too
+        if problems:
+            raise _Failure("schema_mismatch", f"at {problems[0]}")
         return value
-
-
-def _short(error: ValidationError, limit: int = 5) -> str:
-    return "; ".join(field_problems(error, inputs=False)[:limit])
 
 
 def _with_schema_hint(messages: list[LLMMessage], answer: JsonAnswer[Any]) -> list[LLMMessage]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agents.protocol import render_calls, render_final
+from agents.system_prompt import render_system_prompt
 from environment.export.base import CallTurn, Exporter, ReplyTurn, UserTurn, dumps, result_payload, turns
-from environment.export.system_prompt import render_system_prompt
 from environment.trajectory import Trajectory
 
 

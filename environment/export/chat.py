@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from agents.system_prompt import render_system_prompt
 from environment.export.base import CallTurn, UserTurn, dumps, result_payload, turns
-from environment.export.system_prompt import render_system_prompt
 from environment.trajectory import Trajectory
 
 

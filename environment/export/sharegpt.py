@@ -33,8 +33,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from agents.system_prompt import render_system_prompt
 from environment.export.base import CallTurn, Exporter, UserTurn, dumps, result_payload, turns
-from environment.export.system_prompt import render_system_prompt
 from environment.trajectory import Trajectory
 
 TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"

@@ -20,12 +20,12 @@ from typing import Any
 from jsonschema.protocols import Validator
 from pydantic import BaseModel
 
-from agents.offline.validation import schema_validator
 from agents.protocol import ProtocolError, parse_turn
-from composition.models import IDENTIFIER_PATTERN, meta_schema_problem
+from agents.system_prompt import stated_parallel_rule
+from composition.models import IDENTIFIER_PATTERN
+from composition.schemas import meta_schema_problem, schema_validator
 from environment.export.base import CALL_ID_LENGTH
 from environment.export.sharegpt import RESULT_SEPARATOR, TOOL_CALL_CLOSE, TOOL_CALL_OPEN
-from environment.export.system_prompt import stated_parallel_rule
 
 Catalogue = dict[str, Validator]
 

@@ -1,8 +1,9 @@
-"""Cached JSON-Schema validators, shared by the tool simulator and the verifier.
+"""JSON-Schema checks, each schema's work done once: validators and meta-schema verdicts, cached.
 
 Building a jsonschema validator is far more expensive than using one, and a run validates the
-same few schemas thousands of times, so validators are cached by the schema's canonical text.
-Formats (date, date-time, email, ...) are asserted, not just annotated.
+same few schemas thousands of times (a function's ``parameters`` on every call of it), so
+validators are cached; so is the meta-schema check of a schema, since the same function specs
+recur constantly. Formats (date, date-time, email, ...) are asserted, not just annotated.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 
@@ -33,10 +36,9 @@ _by_identity: OrderedDict[int, tuple[dict[str, Any], dict[str, Any], Validator]]
 def schema_validator(schema: dict[str, Any]) -> Validator:
     """The (cached) validator of ``schema``, with format checking on.
 
-    The same schema object is validated against over and over (a function's ``parameters`` on
-    every call of it), so it is first looked up by identity, guarded by an equality check
-    against a copy taken when it was cached (an edited schema is not served a stale
-    validator); only a new schema pays for its canonical text.
+    The same schema object is validated against over and over, so it is first looked up by
+    identity, guarded by an equality check against a copy taken when it was cached (an edited
+    schema is not served a stale validator); only a new schema pays for its canonical text.
     """
     entry = _by_identity.get(id(schema))
     if entry is not None and entry[0] is schema and entry[1] == schema:
@@ -57,3 +59,20 @@ def validation_errors(schema: dict[str, Any], value: Any, limit: int = 3) -> lis
         if len(problems) >= limit:
             break
     return problems
+
+
+def meta_schema_problem(schema: dict[str, Any]) -> str | None:
+    """Why ``schema`` is not a valid JSON Schema (by the meta-schema of its dialect), or None;
+    each distinct schema is checked once."""
+    return _meta_schema_problem(canonical_json(schema))
+
+
+@lru_cache(maxsize=4096)
+def _meta_schema_problem(schema_text: str) -> str | None:
+    schema = json.loads(schema_text)
+    dialect = validator_for(schema) if isinstance(schema, dict) else Draft202012Validator
+    try:
+        dialect.check_schema(schema)
+    except SchemaError as error:
+        return error.message
+    return None
