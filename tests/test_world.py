@@ -259,3 +259,27 @@ def test_a_function_rewritten_under_a_library_name_gets_schema_values_not_the_wo
     response = asyncio.run(tool.on_messages([FunctionCallMessage(content=[call], source="assistant")], CancellationToken()))
     result = response.chat_message.content[0]
     assert not result.is_error and not validation_errors(rewritten.responses, json.loads(result.content))
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "written"),
+    [
+        (7_500_000, "people", "7,500,000 people"),
+        (68000.0, "USD", "68,000 USD"),
+        (12345.678, "km", "12,345.68 km"),
+        (-25000, "USD", "-25,000 USD"),
+        (1865, None, "1865"),
+        (9999, "USD", "9999 USD"),
+        (123456, None, "123456"),  # a bare number may be an identifier: its digits stay together
+    ],
+)
+def test_large_amounts_are_written_with_thousands_separators(value, unit, written):
+    assert with_unit(value, unit) == written
+
+
+def test_grouped_amounts_still_count_as_stated(offline_run_dir):
+    """The answer check reads '7,500,000' as 7500000: grouped answers pass it (stats.json)."""
+    finals = [t["messages"][-1]["content"] for t in read_jsonl(offline_run_dir / "trajectories.jsonl")]
+    assert any(re.search(r"\d{1,3}(,\d{3})+", final) for final in finals)
+    answers = json.loads((offline_run_dir / "stats.json").read_text())["quality"]["answers"]
+    assert answers["checked"] == answers["correct"] == answers["final"] > 0

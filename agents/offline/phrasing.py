@@ -54,9 +54,18 @@ def number(value: Any) -> str:
     return f"{value:.{places}f}".rstrip("0").rstrip(".")
 
 
+#: From this size on, a measured amount is written with thousands separators (7,500,000 people);
+#: below it stay years (1865) and four-digit amounts, which people write without them.
+GROUPED_FROM = 10_000
+
+
 def with_unit(value: Any, unit: str | None) -> str:
-    """``value`` followed by its unit, if it has one and is a number."""
+    """``value`` followed by its unit, if it has one and is a number. Only amounts with a unit
+    are grouped: a bare number may be an identifier, which must keep its digits together."""
     text = number(value)
     if not unit or isinstance(value, bool) or not isinstance(value, (int, float)):
         return text
+    if abs(value) >= GROUPED_FROM:
+        whole, _, decimals = text.partition(".")
+        text = f"{int(whole):,}" + (f".{decimals}" if decimals else "")
     return f"{text}{unit}" if unit in ATTACHED_UNITS else f"{text} {unit}"
