@@ -23,7 +23,21 @@ EXIT_SIGNAL_BASE = 128
 SOURCE_ENDS = {
     "exhausted": "the seed material stopped giving new scenarios",
     "no_new_tasks": "the last scenarios gave no kept task (composition.source.patience)",
+    "endpoint_failed": "the bottom-up stages lost their work to endpoint errors, not to a lack of seed material",
 }
+#: The stage rejection of a request the endpoint never answered (composition/llm/structured.py).
+ENDPOINT_REJECTION = "endpoint_error"
+
+
+def _source_end(summary: dict[str, Any], source_end: str | None) -> str | None:
+    """The source's own reason, except that a source which ran dry only because the endpoint
+    failed every request it rejected is not said to have run out of seed material."""
+    if source_end != "exhausted" or summary["tasks"]["kept"]:
+        return source_end
+    rejected: Counter[str] = Counter()
+    for stage in summary.get("stages", {}).values():
+        rejected.update(stage.get("rejected", {}))
+    return "endpoint_failed" if rejected and set(rejected) == {ENDPOINT_REJECTION} else source_end
 
 
 def _rejections(summary: dict[str, Any]) -> Counter[str]:
@@ -53,7 +67,7 @@ def ending(summary: dict[str, Any], num_tasks: int, source_end: str | None, inte
         "kept_trajectories": summary["trajectories"]["kept"],
         "shortfall": max(0, num_tasks - kept),
         "interrupted": interrupted,
-        "source": source_end,
+        "source": _source_end(summary, source_end),
         "rejections": dict(_rejections(summary).most_common(5)),
         "endpoint_errors": {"failed_requests": failed, "retries_by_kind": dict(kinds.most_common())},
     }

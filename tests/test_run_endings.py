@@ -95,8 +95,10 @@ def test_an_unreachable_endpoint_exits_3_with_one_line(tmp_path: Path, base_url:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr + result.stdout
     assert lines[0].startswith("button: error: no trajectory kept") and "failed at the endpoint" in lines[0]
+    assert "stopped giving new scenarios" not in lines[0] and "endpoint errors, not to a lack of seed material" in lines[0]
     ending = stats(run_dir)["ending"]
     assert ending["kept_trajectories"] == 0 and ending["endpoint_errors"]["failed_requests"] == 10
+    assert ending["source"] == "endpoint_failed"  # the seeds were never used up
 
 
 def test_every_answer_rejected_exits_3_naming_the_rejections(
