@@ -27,7 +27,6 @@ from composition.world import World, load_world
 from composition.world.plan import Unanswerable, solve
 
 STAGE = "compose"
-UNANSWERABLE = "unanswerable"
 ATTEMPTS_PER_TASK = 20
 YIELD_EVERY = 64
 
@@ -92,8 +91,8 @@ class LibraryTaskSource(TaskSource):
         if self.world is not None:
             try:
                 solve(self.world, task)
-            except Unanswerable:
-                return self._task(strategy.name, placed, edges, attempt, UNANSWERABLE)
+            except Unanswerable as problem:
+                return self._task(strategy.name, placed, edges, attempt, problem.reason)
         digest = hashlib.blake2b(" ".join(task.text.casefold().split()).encode(), digest_size=12).digest()
         if digest in seen:
             return self._task(strategy.name, placed, edges, attempt, "duplicate")

@@ -7,9 +7,12 @@ import pytest
 from composition.errors import ConfigurationError
 
 from composition.filters import CHECKS, structural_problems
+from composition.gold import run_gold_plan
+from composition.ids import canonical_json
 from composition.models import AtomicTask, CompositionalTask, FunctionSpec, OutputRef, Step
 from composition.offline import LibraryTaskSource
 from composition.stats import PipelineStats
+from composition.world import load_world
 
 MIXED = {"sequential": 1.0, "parallel_then_sequential": 1.0}
 
@@ -233,3 +236,19 @@ def test_reasoning_operands_share_one_output_type(sample) -> None:
                 assert len(types) == 1, task.text
                 combined += 1
     assert combined > 50
+
+
+def test_a_chain_that_comes_back_to_a_call_it_made_is_rejected_as_a_repeated_call() -> None:
+    """'When was the latest film by the director of Petite Maman released?' asks for Petite Maman's
+    release date twice: the answer is known half-way, so the task is not kept."""
+    tasks = _generate(300, seed=9, strategies={"k_hop": 1.0}, hops=3)
+    assert any(task.reject_reason == "repeated_call" for task in tasks)
+    world = load_world()
+    for task in (task for task in tasks if task.kept):
+        run = run_gold_plan(task, world.result)
+        calls = [
+            canonical_json({"function": task.atomic_tasks[index].step.function, "arguments": inputs})
+            for index, inputs in run.inputs.items()
+            if task.atomic_tasks[index].step.function is not None
+        ]
+        assert len(calls) == len(set(calls)), task.text
