@@ -36,7 +36,7 @@ from composition.llm.wire import TaggingHttpClient
 class EndpointLimits(BaseModel):
     """The ``runner`` knobs that bound what one endpoint is asked to do."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)  # strict: `true` is not a concurrency of 1
 
     concurrency: int = Field(default=16, ge=1, description="Requests in flight per endpoint.")
     requests_per_minute: float | None = Field(default=None, gt=0, description="None: no request-rate limit.")

@@ -17,7 +17,7 @@ from composition.shard import Shard
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)  # strict: `num_tasks=true` is an error, not 1
 
 
 class EnvironmentSettings(_Group):

@@ -91,6 +91,7 @@ def test_a_new_run_directory_with_the_same_config_is_served_by_the_cache(server:
         ("runner.conversations=0", "runner.conversations=0: Input should be greater than or equal to 1"),
         ("runner.conversation_timeout=-1", "runner.conversation_timeout=-1: Input should be greater than 0"),
         ("runner.requests_per_minute=lots", "runner.requests_per_minute='lots'"),
+        ("num_tasks=true", "num_tasks=True: Input should be a valid integer"),  # a yes is not a count of 1
         ("pricing.per_million_tokens.gpt-4o.prompt=-1", "pricing.per_million_tokens.gpt-4o.prompt=-1"),
     ],
 )
@@ -107,6 +108,9 @@ def test_bad_runner_and_price_values_are_one_line_errors(override: str, message:
         ("runner.concurrency=0", "runner.concurrency=0"),
         ("runner.conversations=0", "runner.conversations=0"),
         ("runner.conversations=2.5", "runner.conversations=2.5"),
+        ("runner.conversations=true", "runner.conversations=True"),  # a yes is not a count of 1
+        ("runner.concurrency=true", "runner.concurrency=True"),
+        ("runner.retry_max_delay=false", "runner.retry_max_delay=False"),
         ("runner.conversation_timeout=0", "runner.conversation_timeout=0"),
         ("runner.requests_per_minute=lots", "runner.requests_per_minute='lots'"),
         ("runner.tokens_per_minute=-5", "runner.tokens_per_minute=-5"),
