@@ -51,7 +51,7 @@ NOT_IN_CACHE_KEY = {"cache_dir", "timeout", "max_retries", "api_key_env"}
 class ModelConfig(BaseModel):
     """One model as the config names it. Holds the *name* of the key's variable, never the key."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # strict: `max_tokens=true` is an error, not 1
 
     provider: Literal["offline", "openai"] = "offline"
     name: str = Field(default="offline", min_length=1)

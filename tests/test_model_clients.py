@@ -97,6 +97,8 @@ def test_missing_key_is_a_one_line_error_naming_the_variable(
 def test_bad_values_name_the_field() -> None:
     with pytest.raises(ConfigurationError, match=r"model\.temperature=5"):
         ModelClients({"provider": "openai", "name": "x", "temperature": 5, "api_key_env": None})
+    with pytest.raises(ConfigurationError, match=r"model\.max_tokens=True"):  # a yes is not 1 token
+        ModelClients({"provider": "openai", "name": "x", "max_tokens": True, "api_key_env": None})
     with pytest.raises(ConfigurationError, match=r"model\.colour"):
         ModelClients({"provider": "openai", "name": "x", "colour": "red", "api_key_env": None})
     with pytest.raises(ConfigurationError, match="offline"):
