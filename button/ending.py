@@ -12,6 +12,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, NoReturn
 
+from composition.llm.structured import ENDPOINT_ERROR
+
 #: Exit codes of ``button`` (documented in the README's "At scale" section).
 EXIT_BAD_INPUT = 2
 EXIT_NOTHING_KEPT = 3
@@ -25,19 +27,15 @@ SOURCE_ENDS = {
     "no_new_tasks": "the last scenarios gave no kept task (composition.source.patience)",
     "endpoint_failed": "the bottom-up stages lost their work to endpoint errors, not to a lack of seed material",
 }
-#: The stage rejection of a request the endpoint never answered (composition/llm/structured.py).
-ENDPOINT_REJECTION = "endpoint_error"
 
 
-def _source_end(summary: dict[str, Any], source_end: str | None) -> str | None:
+def _source_end(source_end: str | None, kept: int, rejections: Counter[str]) -> str | None:
     """The source's own reason, except that a source which ran dry only because the endpoint
     failed every request it rejected is not said to have run out of seed material."""
-    if source_end != "exhausted" or summary["tasks"]["kept"]:
+    if source_end != "exhausted" or kept:
         return source_end
-    rejected: Counter[str] = Counter()
-    for stage in summary.get("stages", {}).values():
-        rejected.update(stage.get("rejected", {}))
-    return "endpoint_failed" if rejected and set(rejected) == {ENDPOINT_REJECTION} else source_end
+    endpoint_only = bool(rejections) and all(where.endswith(f":{ENDPOINT_ERROR}") for where in rejections)
+    return "endpoint_failed" if endpoint_only else source_end
 
 
 def _rejections(summary: dict[str, Any]) -> Counter[str]:
@@ -61,14 +59,15 @@ def ending(summary: dict[str, Any], num_tasks: int, source_end: str | None, inte
     """The ``ending`` entry of stats.json: kept against asked, and the causes of any shortfall."""
     kept = summary["tasks"]["kept"]
     failed, kinds = _endpoint_errors(summary)
+    rejections = _rejections(summary)
     record: dict[str, Any] = {
         "num_tasks": num_tasks,
         "kept_tasks": kept,
         "kept_trajectories": summary["trajectories"]["kept"],
         "shortfall": max(0, num_tasks - kept),
         "interrupted": interrupted,
-        "source": _source_end(summary, source_end),
-        "rejections": dict(_rejections(summary).most_common(5)),
+        "source": _source_end(source_end, kept, rejections),
+        "rejections": dict(rejections.most_common(5)),
         "endpoint_errors": {"failed_requests": failed, "retries_by_kind": dict(kinds.most_common())},
     }
     return record

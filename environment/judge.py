@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.llm.prompting import render_prompt, subtask_plan
 from agents.system_prompt import functions_json
-from composition.llm.structured import JsonAnswer, Rejection, ask_json
+from composition.llm.structured import ENDPOINT_ERROR, JsonAnswer, Rejection, ask_json
 from composition.models import CompositionalTask
 from environment.trajectory import CheckResult, Trajectory
 
@@ -52,7 +52,7 @@ class LLMJudge:
         try:
             verdict = await ask_json(self.model_client, messages, JsonAnswer.of(Verdict), retries=self.retries)
         except Exception as error:  # noqa: BLE001 - a judge failure rejects one trajectory, not the run
-            verdict = Rejection("endpoint_error", f"{type(error).__name__}: {error}")
+            verdict = Rejection(ENDPOINT_ERROR, f"{type(error).__name__}: {error}")
         if isinstance(verdict, Rejection):
             return CheckResult(name=self.name, passed=False, reason="judge_error", detail=f"{verdict.reason}: {verdict.detail}")
         if not verdict.passed:

@@ -31,8 +31,10 @@ from composition.schemas import meta_schema_problem, validation_errors
 
 log = logging.getLogger(__name__)
 
+#: The reason of an answer the endpoint never gave (its faults outlasted the model client's retries).
+ENDPOINT_ERROR = "endpoint_error"
 #: Reason codes of the helper itself; a stage's ``check`` adds its own (retried like these).
-NOT_RETRIED: frozenset[str] = frozenset({"endpoint_error"})
+NOT_RETRIED: frozenset[str] = frozenset({ENDPOINT_ERROR})
 
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -136,7 +138,7 @@ async def _ask_once(client: ChatCompletionClient, messages: list[LLMMessage], an
         with speaking_as(role) as exchange:
             result = await client.create(messages, extra_create_args=extra)
     except openai.APIError as error:
-        raise _Failure("endpoint_error", f"{type(error).__name__}: {error}") from None
+        raise _Failure(ENDPOINT_ERROR, f"{type(error).__name__}: {error}") from None
     reading = read_answer(result, exchange, calls_in_text_ok=False)
     if reading.finish == "length":
         raise _Failure("truncated", "the answer was cut off at the token limit", reading.text)
