@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from composition.ids import canonical_json
+from composition.ids import call_key
 from composition.jsonl import read_records
 from composition.models import CompositionalTask
 from environment.grounding import call_groundings
@@ -67,7 +67,7 @@ def quality_figures(
     call, with their task from ``task_of`` (left out when it has none)."""
     calls = grounded = answers = checked = correct = 0
     text = {"user": _Diversity(), "assistant": _Diversity()}
-    results: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    results: dict[str, list[Any]] = defaultdict(list)
     for record in records:
         messages = record.get("messages", [])
         made = [call for message in messages for call in message.get("tool_calls", [])]
@@ -96,7 +96,7 @@ def quality_figures(
         }
         for call in made:
             if call["id"] in answered:
-                results[(call["name"], canonical_json(call.get("arguments", {})))].append(answered[call["id"]])
+                results[call_key(call["name"], call.get("arguments", {}))].append(answered[call["id"]])
     repeated = [values for values in results.values() if len(values) > 1]
     agreeing = sum(all(same_value(values[0], other) for other in values[1:]) for values in repeated)
     return {

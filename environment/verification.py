@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from composition.gold import has_gold_plan
-from composition.ids import canonical_json
+from composition.ids import call_key
 from composition.models import CompositionalTask
 from composition.plugins import resolve_class
 from composition.schemas import validation_errors
@@ -126,7 +126,7 @@ class CoveredTasks(Check):
 
 def _unmatched(trajectory: Trajectory, task: CompositionalTask) -> list[str]:
     """Function sub-tasks left over by a largest matching of sub-tasks to distinct calls."""
-    distinct = list({(call.name, canonical_json(call.arguments)): call.name for call in trajectory.calls}.items())
+    distinct = list({call_key(call.name, call.arguments): call.name for call in trajectory.calls}.items())
     owner: dict[int, int] = {}  # distinct call -> sub-task
 
     def assign(index: int, names: set[str], seen: set[int]) -> bool:

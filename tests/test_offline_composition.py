@@ -8,7 +8,7 @@ from composition.errors import ConfigurationError
 
 from composition.filters import CHECKS, structural_problems
 from composition.gold import run_gold_plan
-from composition.ids import canonical_json
+from composition.ids import call_key
 from composition.models import AtomicTask, CompositionalTask, FunctionSpec, OutputRef, Step
 from composition.offline import LibraryTaskSource
 from composition.stats import PipelineStats
@@ -247,7 +247,7 @@ def test_a_chain_that_comes_back_to_a_call_it_made_is_rejected_as_a_repeated_cal
     for task in (task for task in tasks if task.kept):
         run = run_gold_plan(task, world.result)
         calls = [
-            canonical_json({"function": task.atomic_tasks[index].step.function, "arguments": inputs})
+            call_key(task.atomic_tasks[index].step.function, inputs)
             for index, inputs in run.inputs.items()
             if task.atomic_tasks[index].step.function is not None
         ]

@@ -16,7 +16,7 @@ from agents.base import ToolRole, UnusableAnswer
 from agents.llm.model_role import ModelRole
 from agents.llm.prompting import render_prompt
 from agents.messages import FunctionCallMessage, FunctionResultMessage
-from composition.ids import canonical_json
+from composition.ids import call_key
 from composition.llm.structured import JsonAnswer, Rejection, ask_json
 from composition.models import FunctionSpec
 from composition.schemas import validation_errors
@@ -66,7 +66,7 @@ class LLMToolSimulator(ModelRole, ToolRole):
 
     @staticmethod
     def _key(call: FunctionCall) -> str:
-        return canonical_json([call.name, _arguments(call)])
+        return call_key(call.name, _arguments(call))
 
     async def _simulate(self, call: FunctionCall) -> FunctionExecutionResult:
         spec = self.context.task.function(call.name)

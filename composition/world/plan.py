@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from composition.gold import GoldPlanError, GoldRun, run_gold_plan
-from composition.ids import canonical_json
+from composition.ids import call_key
 from composition.models import CompositionalTask
 from composition.world.world import World
 
@@ -62,7 +62,7 @@ def _check_no_repeated_call(run: GoldRun) -> None:
         step = run.task.atomic_tasks[index].step
         if step is None or step.function is None:
             continue
-        call = canonical_json({"function": step.function, "arguments": inputs})
+        call = call_key(step.function, inputs)
         if call in made:
             raise RepeatedCall(f"sub-task {index} repeats the call of sub-task {made[call]} ({step.function})")
         made[call] = index
