@@ -77,10 +77,14 @@ class ScriptedUser(UserRole):
 
     def _request(self) -> str | None:
         """About 60% of the time, a request for the thing the last sub-task names ("Could you
-        find the capital of Peru?") instead of the task's own question; None means the question."""
+        find the capital of Peru?") instead of the task's own question; None means the question.
+        A comparison or sum is always asked as its question: nobody asks to "look up the larger
+        of" two things."""
         last = self.context.task.atomic_tasks[-1]
         if not last.reference or last.text != self.context.task.text or self._words.rng.random() < 0.4:
             return None  # a task written apart from its last step may hold details its reference lacks
+        if last.step is not None and last.step.operation is not None:
+            return None
         return self._vague(self._words.say("requests", ref=last.reference))
 
     def _pick_withheld(self) -> tuple[str, str] | None:
